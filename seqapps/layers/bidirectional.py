@@ -1,0 +1,52 @@
+"""Bidirectional wrapper for the seqapps recurrent layers."""
+
+import keras
+
+from seqapps.layers.recurrent import Recurrent
+
+MERGE_MODES = ("concat", "sum", "ave", "mul", None)
+
+
+@keras.saving.register_keras_serializable(package="seqapps")
+class Bidirectional(keras.layers.Bidirectional):
+    """Runs a seqapps recurrent layer forward and a copy of it backward, then merges.
+
+    The backward copy is built from the wrapped layer's config with
+    `go_backwards` flipped, and its outputs are flipped back onto the forward
+    time axis before merging, so with `return_sequences=True` step t of the
+    output sees the whole sequence. With a mask, each example's backward pass
+    starts at its own last real step.
+
+        y<t> = merge(a→<t>, a←<t>)
+
+    where merge is concatenation (`"concat"`, the default, 2 * units
+    features), `"sum"`, `"ave"`, `"mul"`, or `None` (a list of both outputs).
+    With `return_state=True` the forward states come first, then the backward
+    ones. Weights: the forward layer's, then the backward layer's.
+
+    Args:
+        layer: A `SimpleRNN`, `GRU` or `LSTM` from `seqapps.layers`.
+        merge_mode: One of `"concat"`, `"sum"`, `"ave"`, `"mul"`, `None`.
+        backward_layer: Optional seqapps recurrent layer to use backward
+            (it must have `go_backwards=True`).
+        **kwargs: Base layer arguments.
+
+    Example:
+
+    >>> layer = Bidirectional(LSTM(64, return_sequences=True))
+    >>> layer(np.zeros((2, 7, 16), "float32")).shape
+    (2, 7, 128)
+    """
+
+    def __init__(self, layer, merge_mode="concat", backward_layer=None, **kwargs):
+        for role, wrapped in (("layer", layer), ("backward_layer", backward_layer)):
+            if wrapped is not None and not isinstance(wrapped, Recurrent):
+                raise ValueError(
+                    f"Bidirectional wraps a seqapps recurrent layer (SimpleRNN, GRU, LSTM); "
+                    f"received {role}={wrapped!r}"
+                )
+        if merge_mode not in MERGE_MODES:
+            raise ValueError(
+                f"`merge_mode` must be one of {MERGE_MODES}; received merge_mode={merge_mode!r}"
+            )
+        super().__init__(layer, merge_mode=merge_mode, backward_layer=backward_layer, **kwargs)
