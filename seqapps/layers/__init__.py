@@ -1,10 +1,12 @@
 """The seqapps recurrent layers: a cell owns the weights and one step; a layer runs it over time."""
 
 from seqapps.layers.bidirectional import Bidirectional
+from seqapps.layers.class_labels import ClassLabels
 from seqapps.layers.gru import GRU
 from seqapps.layers.gru_cell import GRUCell
 from seqapps.layers.lstm import LSTM
 from seqapps.layers.lstm_cell import LSTMCell
+from seqapps.layers.masked_pooling import MaskedGlobalPooling1D
 from seqapps.layers.recurrent import Recurrent
 from seqapps.layers.recurrent_cell import RecurrentCell
 from seqapps.layers.simple_rnn import SimpleRNN
@@ -12,10 +14,12 @@ from seqapps.layers.simple_rnn_cell import SimpleRNNCell
 
 __all__ = [
     "Bidirectional",
+    "ClassLabels",
     "GRU",
     "GRUCell",
     "LSTM",
     "LSTMCell",
+    "MaskedGlobalPooling1D",
     "Recurrent",
     "RecurrentCell",
     "SimpleRNN",

@@ -137,7 +137,26 @@ class Recurrent(keras.layers.RNN):
             mask = tree.flatten(mask)[0]
             self._check_mask(shape, mask)
             mask = ops.cast(mask, "bool")
-        return super().call(sequences, initial_state=initial_state, mask=mask, training=training)
+        if shape[1] not in (None, 0):
+            return super().call(
+                sequences, initial_state=initial_state, mask=mask, training=training
+            )
+        # The time axis may be empty (an empty text): run one masked step, so
+        # the result is the initial state, and cut the sequence output back.
+        import tensorflow as tf
+
+        steps = tf.shape(sequences)[1]
+        if mask is None:
+            mask = tf.ones(tf.shape(sequences)[:2], dtype="bool")
+        missing = tf.maximum(0, 1 - steps)
+        sequences = tf.pad(sequences, [[0, 0], [0, missing], [0, 0]])
+        mask = tf.pad(mask, [[0, 0], [0, missing]], constant_values=False)
+        result = super().call(sequences, initial_state=initial_state, mask=mask, training=training)
+        if not self.return_sequences:
+            return result
+        if self.return_state:
+            return (result[0][:, :steps], *result[1:])
+        return result[:, :steps]
 
     def get_config(self):
         # Flat config, like the Keras layers: the cell is rebuilt from its

@@ -95,3 +95,26 @@ def test_mask_from_embedding_reaches_the_layer():
     batch = model.predict(tokens, verbose=0)
     alone = [model.predict(tokens[i : i + 1, :n], verbose=0)[0] for i, n in enumerate([3, 1])]
     np.testing.assert_allclose(batch, np.stack(alone), atol=1e-6)
+
+
+@pytest.mark.parametrize("kind", list(LAYERS))
+def test_empty_sequences_give_the_initial_state(kind):
+    layer = LAYERS[kind](return_state=True)
+    empty = np.zeros((2, 0, 4), "float32")
+    last, *states = layer(empty)
+    assert tuple(last.shape) == (2, 5)
+    np.testing.assert_array_equal(last, 0.0)
+    sequence_layer = LAYERS[kind](return_sequences=True)
+    assert tuple(sequence_layer(empty).shape) == (2, 0, 5)
+    bidirectional = Bidirectional(LAYERS[kind]())
+    np.testing.assert_array_equal(bidirectional(empty), np.zeros((2, 10)))
+
+
+def test_empty_sequences_in_a_model_with_dynamic_length():
+    import keras
+
+    inputs = keras.Input((None,), dtype="int32")
+    embedded = keras.layers.Embedding(10, 4, mask_zero=True)(inputs)
+    model = keras.Model(inputs, Bidirectional(LSTM(3))(embedded))
+    np.testing.assert_array_equal(model(np.zeros((2, 0), "int32")), np.zeros((2, 6)))
+    assert model(np.ones((1, 3), "int32")).shape == (1, 6)
