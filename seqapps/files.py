@@ -20,14 +20,12 @@ from seqapps.cli import UserError
 def atomic_path(path):
     """Yield a temporary path beside `path`; on success rename it to `path`.
 
-    The temporary name keeps the suffix, so writers that check extensions
+    The temporary name ends with the target's name, so writers that check extensions
     (`.keras`, `.png`) accept it. Works for files and directories.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(
-        prefix=f".{path.stem}.", suffix=f".tmp{path.suffix}", dir=path.parent
-    )
+    handle, temporary = tempfile.mkstemp(prefix=".tmp", suffix=f".{path.name}", dir=path.parent)
     os.close(handle)
     os.unlink(temporary)
     temporary = Path(temporary)

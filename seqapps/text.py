@@ -10,6 +10,7 @@ import collections
 import gzip
 from pathlib import Path
 
+import keras
 import numpy as np
 
 from seqapps.cli import UserError
@@ -17,6 +18,7 @@ from seqapps.cli import UserError
 PAD, OOV = "", "[UNK]"
 
 
+@keras.saving.register_keras_serializable(package="seqapps", name="standardize")
 def standardize(text):
     """Lower-case and space out punctuation and clitics (TensorFlow string op).
 
@@ -36,17 +38,6 @@ def standardize(text):
     # inner hyphen; keep "..." together.
     text = tf.strings.regex_replace(text, r"(\.\.\.|[^\w\s'\-]|(?:^|\s)-+|-+(?:\s|$))", " \\1 ")
     return tf.strings.strip(tf.strings.regex_replace(text, r"\s+", " "))
-
-
-def register_standardize():
-    """The registered Keras function wrapping `standardize` (for TextVectorization)."""
-    import keras
-
-    @keras.saving.register_keras_serializable(package="seqapps", name="standardize")
-    def seqapps_standardize(text):
-        return standardize(text)
-
-    return seqapps_standardize
 
 
 def tokenize(texts, batch_size=4096):

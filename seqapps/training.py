@@ -372,6 +372,7 @@ class Trainer:
                 initial_epoch=epoch,
                 epochs=epoch + 1,
                 verbose=verbose,
+                shuffle=False,  # the batches come shuffled, seeded per epoch
                 callbacks=[_BatchHook(self, epoch, skip)],
             )
             if self._diverged_at is not None:

@@ -1,0 +1,1 @@
+"""The seqapps applications, one package per shape of sequence task."""

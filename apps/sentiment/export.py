@@ -1,0 +1,67 @@
+"""Export a trained sentiment model as a TensorFlow SavedModel that takes raw strings.
+
+The `serving_default` signature takes `text` (a batch of strings) and returns
+`label` (class names), `class_id`, `probabilities` (batch, classes) and, for
+ordered five-class models, `stars` (1-5). It needs TensorFlow only:
+
+  saved_model_cli run --dir runs/sst5/saved_model --tag_set serve \\
+      --signature_def serving_default --input_exprs 'text=["a gorgeous film"]'
+
+Example:
+  python -m apps.sentiment.export --model runs/sst5 --out exported/sst5
+"""
+
+from pathlib import Path
+
+from seqapps.cli import UserError, make_parser, require, run_main
+
+
+def export(model, out):
+    """Write the SavedModel of an end-to-end sentiment model to `out`."""
+    import tensorflow as tf
+
+    from apps.sentiment.model import class_labels
+    from seqapps.export import write_saved_model
+
+    labels_layer = class_labels(model)
+    names = tf.constant(labels_layer.labels)
+    with_stars = labels_layer.ordinal and len(labels_layer.labels) == 5
+
+    def serve(text):
+        probabilities = model(text, training=False)
+        class_id = tf.argmax(probabilities, axis=-1, output_type=tf.int32)
+        outputs = {
+            "label": tf.gather(names, class_id),
+            "class_id": class_id,
+            "probabilities": probabilities,
+        }
+        if with_stars:
+            outputs["stars"] = class_id + 1
+        return outputs
+
+    signature = [tf.TensorSpec([None], tf.string, name="text")]
+    return write_saved_model(out, [model], {"serving_default": (serve, signature)})
+
+
+def build_parser():
+    parser = make_parser("apps.sentiment.export", __doc__)
+    parser.add_argument("--model", help="run directory or .keras file")
+    parser.add_argument("--out", help="SavedModel directory to write")
+    parser.add_argument("--overwrite", action="store_true", help="replace an existing --out")
+    return parser
+
+
+def main(argv):
+    from seqapps.export import load_model
+
+    options = build_parser().parse_args(argv)
+    require(options, "model", "out")
+    out = Path(options.out)
+    if out.exists() and any(out.iterdir()) and not options.overwrite:
+        raise UserError(f"--out {out}: exists and is not empty; pass --overwrite to replace it")
+    export(load_model(options.model), out)
+    print(f"Wrote SavedModel {out}")
+
+
+if __name__ == "__main__":
+    run_main(main, prog="apps.sentiment.export")

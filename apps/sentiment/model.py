@@ -1,0 +1,97 @@
+"""The sentiment model: raw strings in, class probabilities out.
+
+Two models share their layers:
+
+* the *core* model maps padded token ids to class probabilities; it is what
+  trains (so the train step can be XLA-compiled and distributed, which string
+  ops cannot be);
+* the *end-to-end* model puts the `TextVectorization` in front of the core and
+  a `ClassLabels` layer behind it, so `model.keras` and the SavedModel take
+  raw strings and carry their vocabulary and class names.
+"""
+
+import keras
+
+from seqapps.layers import ClassLabels, MaskedGlobalPooling1D
+from seqapps.text import OOV, PAD, standardize
+from seqapps.training import recurrent_stack
+
+POOLINGS = ("last", "max", "mean", "max_mean")
+
+
+def make_vectorizer(vocabulary):
+    """`TextVectorization` with the seqapps tokenizer and a fixed vocabulary.
+
+    Id 0 is padding and id 1 the unknown word, so unseen words never fail.
+    """
+    return keras.layers.TextVectorization(
+        standardize=standardize,
+        split="whitespace",
+        vocabulary=[PAD, OOV, *vocabulary],
+        name="vectorizer",
+    )
+
+
+def build_core(vocabulary_size, num_classes, options, embedding_matrix=None):
+    """Token ids `(batch, time)` -> class probabilities `(batch, classes)`.
+
+    Embedding (masking id 0) -> dropout -> seqapps recurrent stack ->
+    pooling over the mask (`--pooling`) -> dropout -> softmax.
+    """
+    ids = keras.Input((None,), dtype="int32", name="token_ids")
+    initializer = (
+        keras.initializers.Constant(embedding_matrix)
+        if embedding_matrix is not None
+        else keras.initializers.RandomUniform(-0.05, 0.05)
+    )
+    hidden = keras.layers.Embedding(
+        vocabulary_size,
+        options.embedding_dim,
+        mask_zero=True,
+        embeddings_initializer=initializer,
+        name="embedding",
+    )(ids)
+    if options.embedding_dropout:
+        # Drops whole embedding channels for a sentence, a stronger
+        # regulariser than element dropout for word vectors.
+        hidden = keras.layers.SpatialDropout1D(options.embedding_dropout, name="embedding_dropout")(
+            hidden
+        )
+    pooling = options.pooling
+    for layer in recurrent_stack(
+        options, return_sequences=pooling != "last", recurrent_dropout=options.recurrent_dropout
+    ):
+        hidden = layer(hidden)
+    if pooling != "last":
+        hidden = MaskedGlobalPooling1D(pooling, name="pooling")(hidden)
+    if options.dropout:
+        hidden = keras.layers.Dropout(options.dropout, name="dropout")(hidden)
+    if options.hidden_units:
+        hidden = keras.layers.Dense(options.hidden_units, activation="relu", name="hidden")(hidden)
+    probabilities = keras.layers.Dense(
+        num_classes, activation="softmax", dtype="float32", name="probabilities"
+    )(hidden)
+    return keras.Model(ids, probabilities, name="sentiment_core")
+
+
+def build_end_to_end(vectorizer, core, labels, ordinal):
+    """Strings `(batch,)` -> probabilities, with vocabulary and class names inside."""
+    text = keras.Input((), dtype="string", name="text")
+    probabilities = core(vectorizer(text))
+    probabilities = ClassLabels(labels, ordinal=ordinal, name="labels")(probabilities)
+    return keras.Model(text, probabilities, name="sentiment")
+
+
+def class_labels(model):
+    """The `ClassLabels` layer of an end-to-end model (raises ValueError if absent)."""
+    for layer in model.layers:
+        if isinstance(layer, ClassLabels):
+            return layer
+    raise ValueError(f"model {model.name!r} has no ClassLabels layer: not a sentiment model")
+
+
+def vectorizer_of(model):
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.TextVectorization):
+            return layer
+    raise ValueError(f"model {model.name!r} has no TextVectorization layer")
