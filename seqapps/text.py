@@ -36,7 +36,9 @@ def standardize(text):
     text = tf.strings.regex_replace(text, r"'(s|re|ve|ll|d|m)\b", " '\\1 ")
     # Split off every character that is not a letter, digit, apostrophe or
     # inner hyphen; keep "..." together.
-    text = tf.strings.regex_replace(text, r"(\.\.\.|[^\w\s'\-]|(?:^|\s)-+|-+(?:\s|$))", " \\1 ")
+    text = tf.strings.regex_replace(
+        text, r"(\.\.\.|[^\p{L}\p{N}\s'\-]|(?:^|\s)-+|-+(?:\s|$))", " \\1 "
+    )
     return tf.strings.strip(tf.strings.regex_replace(text, r"\s+", " "))
 
 
