@@ -124,9 +124,12 @@ def load_word_vectors(path, vocabulary, dim=None, lowercase=True):
                 if row is None:
                     continue
                 try:
-                    vectors.append(np.asarray(parts[1:], dtype="float32"))
+                    vector = np.asarray(parts[1:], dtype="float32")
                 except ValueError as error:
                     raise UserError(f"{path}:{line_number}: not a number ({error})") from error
+                if not np.isfinite(vector).all():
+                    raise UserError(f"{path}:{line_number}: vector of {word!r} is not finite")
+                vectors.append(vector)
                 rows.append(row)
     except UnicodeDecodeError as error:
         raise UserError(f"{path}: not UTF-8 text ({error})") from error

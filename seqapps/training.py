@@ -246,6 +246,18 @@ def recurrent_stack(
     return layers
 
 
+def inference_function(model):
+    """A compiled `model(x, training=False)` for any batch shape.
+
+    Unlike `predict_on_batch` it runs in the default (cross-replica) context,
+    so it gives one output per example under any distribution strategy.
+    """
+    import tensorflow as tf
+
+    function = tf.function(lambda inputs: model(inputs, training=False), reduce_retracing=True)
+    return lambda inputs: function(inputs).numpy()
+
+
 class TrainingDiverged(UserError):
     """The loss became NaN or infinite."""
 
@@ -449,11 +461,23 @@ def library_versions():
     }
 
 
+def command_line(prog, argv):
+    """The shell command that reproduces a script run."""
+    import shlex
+
+    return shlex.join(["python", "-m", prog, *argv])
+
+
 def run_config(options, data_paths):
-    """Everything `config.json` records: options, data, versions, command line."""
+    """Everything `config.json` records: options, data, versions, command line.
+
+    `options.command` holds the command line when a script ran (see
+    `command_line`); Python API runs record the call's options only.
+    """
+    options_dict = {k: v for k, v in vars(options).items() if k != "command"}
     return {
-        "command": " ".join([os.path.basename(sys.executable), *sys.argv]),
-        "options": {k: v for k, v in vars(options).items()},
+        "command": getattr(options, "command", None) or "Python API call (see options)",
+        "options": options_dict,
         "data": {k: str(v) if v is not None else None for k, v in data_paths.items()},
         "versions": library_versions(),
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),

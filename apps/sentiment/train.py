@@ -14,7 +14,7 @@ import numpy as np
 from apps.sentiment import data as sentiment_data
 from seqapps.cli import UserError, make_parser, options_from_kwargs, require, run_main
 from seqapps.files import RunDir, write_json
-from seqapps.training import add_training_arguments, check_training_options
+from seqapps.training import add_training_arguments, check_training_options, command_line
 
 DEFAULTS = {
     "epochs": 8,
@@ -128,7 +128,7 @@ def train(options):
 
 
 def _train(options, run_dir):
-    from seqapps.training import Trainer, run_config, setup_runtime
+    from seqapps.training import Trainer, inference_function, run_config, setup_runtime
 
     strategy = setup_runtime(options)
 
@@ -190,10 +190,12 @@ def _train(options, run_dir):
     dev_batches = bucketed_batches([len(x) for x in dev_ids], 256)
 
     def predict_dev(core):
+        if not hasattr(core, "_seqapps_infer"):
+            core._seqapps_infer = inference_function(core)
         probabilities = np.zeros((len(dev_ids), len(labels)), dtype="float32")
         for idx in dev_batches:
             batch = pad([dev_ids[i] for i in idx], multiple)
-            probabilities[idx] = core.predict_on_batch(batch)
+            probabilities[idx] = core._seqapps_infer(batch)
         return probabilities
 
     def evaluate_dev(core):
@@ -263,7 +265,9 @@ def train_model(**kwargs):
 
 
 def main(argv):
-    train(build_parser().parse_args(argv))
+    options = build_parser().parse_args(argv)
+    options.command = command_line("apps.sentiment.train", argv)
+    train(options)
 
 
 if __name__ == "__main__":

@@ -82,7 +82,11 @@ def test_missing_column_lists_columns(tmp_path):
 
 @pytest.mark.parametrize(
     ("content", "message"),
-    [(b"", "file is empty"), (b"text,label\n", "no rows"), (b"text,label\n\xff\xfe,1\n", "not UTF-8")],
+    [
+        (b"", "file is empty"),
+        (b"text,label\n", "no rows"),
+        (b"text,label\n\xff\xfe,1\n", "not UTF-8"),
+    ],
 )
 def test_bad_files(tmp_path, content, message):
     path = tmp_path / "a.csv"

@@ -1,0 +1,404 @@
+"""The sentiment scripts end to end, in subprocesses, as users run them."""
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import pytest
+from support.sentiment import SMALL, synthetic_rows, write_csv
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def test_run_directory_contents(trained_run):
+    names = {p.name for p in trained_run.iterdir()}
+    assert {
+        "model.keras",
+        "config.json",
+        "metrics.json",
+        "history.csv",
+        "curves.png",
+        "confusion.png",
+        "saved_model",
+    } <= names
+    assert "checkpoint" not in names
+    config = json.loads((trained_run / "config.json").read_text())
+    assert config["options"]["units"] == 8 and config["labels"] == ["neg", "pos"]
+    assert "apps.sentiment.train" in config["command"] and config["versions"]["keras"]
+    metrics = json.loads((trained_run / "metrics.json").read_text())
+    assert metrics["dev"]["accuracy"] > 0.9, metrics
+    history = (trained_run / "history.csv").read_text().splitlines()
+    assert history[0].startswith("epoch,") and len(history) == 5
+    assert (trained_run / "curves.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_predict_arguments_stdin_file_and_formats(trained_run, run_python, tmp_path):
+    table = run_python(
+        [
+            "-m",
+            "apps.sentiment.predict",
+            "--model",
+            str(trained_run),
+            "a wonderful film",
+            "awful and boring",
+            "",
+        ]
+    )
+    lines = table.stdout.splitlines()
+    assert lines[0].split() == ["label", "confidence", "text"]
+    assert lines[1].split()[0] == "pos" and lines[2].split()[0] == "neg" and len(lines) == 4
+    piped = run_python(
+        [
+            "-m",
+            "apps.sentiment.predict",
+            "--model",
+            str(trained_run / "model.keras"),
+            "--format",
+            "jsonl",
+        ],
+        input="superb story\nterrible plot\n",
+    )
+    records = [json.loads(line) for line in piped.stdout.splitlines()]
+    assert [r["label"] for r in records] == ["pos", "neg"]
+    assert abs(sum(records[0]["probabilities"].values()) - 1) < 1e-5
+    source = write_csv(tmp_path / "in.csv", [{"review": "lovely", "id": 1}], ("review", "id"))
+    out = tmp_path / "out.csv"
+    run_python(
+        [
+            "-m",
+            "apps.sentiment.predict",
+            "--model",
+            str(trained_run),
+            "--input",
+            str(source),
+            "--text-col",
+            "review",
+            "--format",
+            "csv",
+            "--output",
+            str(out),
+        ]
+    )
+    header, row = out.read_text().splitlines()
+    assert header == "text,label,confidence,p_neg,p_pos" and row.startswith("lovely,pos,")
+
+
+def test_evaluate_prints_json_and_report(trained_run, run_python, sentiment_csv):
+    result = run_python(
+        [
+            "-m",
+            "apps.sentiment.evaluate",
+            "--model",
+            str(trained_run),
+            "--data",
+            str(sentiment_csv[1]),
+        ]
+    )
+    report = json.loads(result.stdout)
+    assert report["examples"] == 80 and report["accuracy"] > 0.9
+    assert set(report["per_class"]) == {"neg", "pos"} and len(report["confusion_matrix"]) == 2
+    assert "macro-F1" in result.stderr and "precision" in result.stderr
+
+
+def test_fresh_process_load_and_python_api(trained_run, run_python):
+    script = textwrap.dedent(f"""
+        import json, keras, seqapps
+        from apps import sentiment
+        model = keras.saving.load_model({str(trained_run / "model.keras")!r})
+        texts = ["great acting", "dull", ""]
+        print(json.dumps([r["probabilities"] for r in sentiment.predict_texts(model, texts)]))
+    """)
+    first = json.loads(run_python(["-c", script]).stdout)
+    second = json.loads(run_python(["-c", script]).stdout)
+    assert first == second and first[0]["pos"] > 0.5 and first[1]["neg"] > 0.5
+
+
+def test_saved_model_without_seqapps_equals_keras(trained_run, run_python):
+    texts = ["a brilliant film", "messy", "", "unknownword zzz"]
+    keras_side = textwrap.dedent(f"""
+        import json, seqapps
+        from apps import sentiment
+        model = sentiment.load({str(trained_run)!r})
+        records = sentiment.predict_texts(model, {texts!r})
+        print(json.dumps([r["probabilities"]["pos"] for r in records]))
+    """)
+    serving_side = textwrap.dedent(f"""
+        import json, sys, tensorflow as tf
+        loaded = tf.saved_model.load({str(trained_run / "saved_model")!r})
+        out = loaded.signatures["serving_default"](text=tf.constant({texts!r}))
+        assert not any(m.startswith(("seqapps", "apps")) for m in sys.modules)
+        print(json.dumps({{"pos": out["probabilities"].numpy()[:, 1].tolist(),
+                          "label": [x.decode() for x in out["label"].numpy()]}}))
+    """)
+    expected = json.loads(run_python(["-c", keras_side]).stdout)
+    served = json.loads(run_python(["-c", serving_side]).stdout)
+    assert max(abs(a - b) for a, b in zip(expected, served["pos"])) < 1e-5
+    assert served["label"][:2] == ["pos", "neg"]
+
+
+def test_saved_model_cli_runs_it(trained_run):
+    result = subprocess.run(
+        [
+            "saved_model_cli",
+            "run",
+            "--dir",
+            str(trained_run / "saved_model"),
+            "--tag_set",
+            "serve",
+            "--signature_def",
+            "serving_default",
+            "--input_exprs",
+            'text=["superb film"]',
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "output key label" in result.stdout and "b'pos'" in result.stdout
+
+
+def test_export_script(trained_run, run_python, tmp_path):
+    out = tmp_path / "exported"
+    run_python(["-m", "apps.sentiment.export", "--model", str(trained_run), "--out", str(out)])
+    assert (out / "saved_model.pb").is_file()
+    again = run_python(
+        ["-m", "apps.sentiment.export", "--model", str(trained_run), "--out", str(out)], check=False
+    )
+    assert again.returncode == 2 and "--overwrite" in again.stderr
+
+
+def test_five_ordered_classes_give_stars(tmp_path, run_python):
+    labels = ("1", "2", "3", "4", "5")
+    train = write_csv(tmp_path / "stars.csv", synthetic_rows(200, seed=4, labels=labels))
+    out = tmp_path / "run"
+    run_python(
+        [
+            "-m",
+            "apps.sentiment.train",
+            "--data",
+            str(train),
+            "--out",
+            str(out),
+            "--epochs",
+            "1",
+            "--no-export",
+            *SMALL,
+        ]
+    )
+    assert not (out / "saved_model").exists()
+    result = run_python(
+        ["-m", "apps.sentiment.predict", "--model", str(out), "--format", "jsonl", "a lovely film"]
+    )
+    record = json.loads(result.stdout)
+    assert record["stars"] == int(record["label"]) and list(record["probabilities"]) == list(labels)
+
+
+def test_same_seed_same_dev_metrics(tmp_path, run_python, sentiment_csv):
+    runs = []
+    for name in ("a", "b"):
+        out = tmp_path / name
+        run_python(
+            [
+                "-m",
+                "apps.sentiment.train",
+                "--data",
+                str(sentiment_csv[0]),
+                "--out",
+                str(out),
+                "--epochs",
+                "2",
+                "--no-export",
+                "--seed",
+                "5",
+                *SMALL,
+            ]
+        )
+        runs.append(json.loads((out / "metrics.json").read_text())["dev"])
+        runs[-1]["history"] = (out / "history.csv").read_text().split("\n")[1].split(",")[:3]
+    assert runs[0] == runs[1]
+
+
+def test_resume_after_kill(tmp_path, run_python):
+    train = write_csv(tmp_path / "big.csv", synthetic_rows(6000, seed=2))
+    out = tmp_path / "run"
+    command = [
+        sys.executable,
+        "-m",
+        "apps.sentiment.train",
+        "--data",
+        str(train),
+        "--out",
+        str(out),
+        "--epochs",
+        "3",
+        "--patience",
+        "0",
+        "--checkpoint-every",
+        "0.5",
+        "--batch-size",
+        "16",
+        "--units",
+        "16",
+        "--embedding-dim",
+        "16",
+        "--no-export",
+    ]
+    env = {**os.environ, "PYTHONPATH": ROOT}
+    process = subprocess.Popen(
+        command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+    )
+    state = out / "checkpoint" / "state.json"
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline and process.poll() is None:
+        if state.exists() and json.loads(state.read_text())["batches_done"] > 20:
+            break
+        time.sleep(0.2)
+    assert process.poll() is None, "training ended before it could be killed"
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    killed_at = json.loads(state.read_text())
+    assert not (out / "model.keras").exists()
+
+    refused = run_python(command[1:], check=False)
+    assert refused.returncode == 2 and "--resume" in refused.stderr
+    resumed = run_python([*command[1:], "--resume"])
+    assert f"Resuming {out} at epoch {killed_at['epoch'] + 1}" in resumed.stderr
+    history = (out / "history.csv").read_text().splitlines()
+    assert [line.split(",")[0] for line in history[1:]] == ["1", "2", "3"]
+    assert (out / "model.keras").exists() and not (out / "checkpoint").exists()
+    assert json.loads((out / "metrics.json").read_text())["dev"]["accuracy"] > 0.9
+
+
+def test_mirrored_strategy_on_two_logical_cpus(tmp_path, run_python, sentiment_csv):
+    out = tmp_path / "run"
+    result = run_python(
+        [
+            "-m",
+            "apps.sentiment.train",
+            "--data",
+            str(sentiment_csv[0]),
+            "--out",
+            str(out),
+            "--epochs",
+            "2",
+            "--no-export",
+            "--strategy",
+            "mirrored",
+            "--logical-cpus",
+            "2",
+            *SMALL,
+        ]
+    )
+    assert json.loads((out / "metrics.json").read_text())["dev"]["examples"] == 32
+    config = json.loads((out / "config.json").read_text())
+    assert config["options"]["strategy"] == "mirrored"
+    assert result.returncode == 0
+
+
+def test_nan_loss_stops_with_advice(tmp_path, run_python, sentiment_csv):
+    # Finite but enormous word vectors overflow the first matmul: inf - inf = nan.
+    vectors = tmp_path / "huge.txt"
+    vectors.write_text("".join(f"{w} 3e38 3e38\n" for w in ["the", "movie", "plot", "a", "film"]))
+    out = tmp_path / "run"
+    result = run_python(
+        [
+            "-m",
+            "apps.sentiment.train",
+            "--data",
+            str(sentiment_csv[0]),
+            "--out",
+            str(out),
+            "--epochs",
+            "2",
+            "--embeddings",
+            str(vectors),
+            "--units",
+            "8",
+            "--embedding-dropout",
+            "0",
+        ],
+        check=False,
+    )
+    assert result.returncode == 2
+    assert re.search(r"training loss became (nan|inf) at epoch 1, batch 1;", result.stderr)
+    assert "--clipnorm" in result.stderr and "--lr" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not out.exists()
+
+
+def test_embeddings_file_initialises_vectors(tmp_path, run_python, sentiment_csv):
+    vectors = tmp_path / "vectors.txt"
+    vectors.write_text("great 0.5 0.5 0.5 0.5\nawful -0.5 -0.5 -0.5 -0.5\nthe 0.1 0 0 0\n")
+    out = tmp_path / "run"
+    result = run_python(
+        [
+            "-m",
+            "apps.sentiment.train",
+            "--data",
+            str(sentiment_csv[0]),
+            "--out",
+            str(out),
+            "--epochs",
+            "1",
+            "--no-export",
+            "--embeddings",
+            str(vectors),
+            "--units",
+            "8",
+        ]
+    )
+    assert "Word vectors for 3 of" in result.stderr
+    config = json.loads((out / "config.json").read_text())
+    assert config["options"]["embedding_dim"] == 4
+
+
+@pytest.mark.skipif(
+    not (
+        __import__("pathlib").Path(
+            os.environ.get("SEQAPPS_DATA", os.path.join(ROOT, "..", "shared", "data"))
+        )
+        / "sst"
+        / "dev.txt"
+    ).is_file(),
+    reason="SST files not found under SEQAPPS_DATA",
+)
+def test_short_run_on_real_sst(tmp_path, run_python):
+    data = os.environ.get("SEQAPPS_DATA", os.path.join(ROOT, "..", "shared", "data"))
+    out = tmp_path / "sst"
+    run_python(
+        [
+            "-m",
+            "apps.sentiment.train",
+            "--data",
+            f"{data}/sst/dev.txt",
+            "--dev",
+            f"{data}/sst/dev.txt",
+            "--classes",
+            "2",
+            "--out",
+            str(out),
+            "--epochs",
+            "1",
+            "--units",
+            "16",
+            "--embedding-dim",
+            "16",
+            "--no-export",
+        ],
+        timeout=600,
+    )
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["dev"]["examples"] == 872 and metrics["dev"]["labels"] == [
+        "negative",
+        "positive",
+    ]
+    result = run_python(
+        ["-m", "apps.sentiment.evaluate", "--model", str(out), "--data", f"{data}/sst/dev.txt"]
+    )
+    assert json.loads(result.stdout)["examples"] == 872
