@@ -65,22 +65,23 @@ class GRUCell(RecurrentCell):
     def call(self, inputs, states, training=False):
         previous = states[0] if isinstance(states, (list, tuple)) else states
         units = self.units
-        projected = self._project_inputs(inputs, training)
+        projected = self._add_bias(self._input_matmul(inputs, training))
         dropped = self._drop_state(previous, training)
         if self.relevance_gate:
-            gates = self.recurrent_activation(
-                projected[:, : 2 * units]
-                + ops.matmul(dropped, self.recurrent_kernel[:, : 2 * units])
-            )
-            update, relevance = gates[:, :units], gates[:, units:]
+            # One split and one activation per gate measured faster (with and
+            # without XLA) than one activation over both gates.
+            x_update, x_relevance, x_candidate = ops.split(projected, 3, axis=-1)
+            recurrent = ops.matmul(dropped, self.recurrent_kernel[:, : 2 * units])
+            update = self.recurrent_activation(x_update + recurrent[:, :units])
+            relevance = self.recurrent_activation(x_relevance + recurrent[:, units:])
             candidate = self.activation(
-                projected[:, 2 * units :]
-                + ops.matmul(relevance * dropped, self.recurrent_kernel[:, 2 * units :])
+                x_candidate + ops.matmul(relevance * dropped, self.recurrent_kernel[:, 2 * units :])
             )
         else:
+            x_update, x_candidate = ops.split(projected, 2, axis=-1)
             recurrent = ops.matmul(dropped, self.recurrent_kernel)
-            update = self.recurrent_activation(projected[:, :units] + recurrent[:, :units])
-            candidate = self.activation(projected[:, units:] + recurrent[:, units:])
+            update = self.recurrent_activation(x_update + recurrent[:, :units])
+            candidate = self.activation(x_candidate + recurrent[:, units:])
         # c + Γu (c~ − c) is Γu c~ + (1 − Γu) c with one op fewer per step.
         memory = previous + update * (candidate - previous)
         new_states = [memory] if isinstance(states, (list, tuple)) else memory

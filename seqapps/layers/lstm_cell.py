@@ -77,8 +77,10 @@ class LSTMCell(RecurrentCell):
     def call(self, inputs, states, training=False):
         previous_activation, previous_memory = states[0], states[1]
         dropped = self._drop_state(previous_activation, training)
-        preactivation = ops.add(
-            self._project_inputs(inputs, training), ops.matmul(dropped, self.recurrent_kernel)
+        preactivation = self._add_bias(
+            ops.add(
+                self._input_matmul(inputs, training), ops.matmul(dropped, self.recurrent_kernel)
+            )
         )
         update, forget, candidate, output = ops.split(preactivation, 4, axis=-1)
         memory = self.recurrent_activation(forget) * previous_memory + self.recurrent_activation(

@@ -132,14 +132,16 @@ class RecurrentCell(DropoutRNNCell, keras.layers.Layer):
             self.bias = None
         self.built = True
 
-    def _project_inputs(self, inputs, training):
-        """x W + b, with the sequence's input dropout mask applied to x."""
+    def _input_matmul(self, inputs, training):
+        """x W, with the sequence's input dropout mask applied to x."""
         if training and self.dropout > 0.0:
             inputs = inputs * self.get_dropout_mask(inputs)
-        projected = ops.matmul(inputs, self.kernel)
-        if self.use_bias:
-            projected = ops.add(projected, self.bias)
-        return projected
+        return ops.matmul(inputs, self.kernel)
+
+    def _add_bias(self, preactivation):
+        # Added after both matmuls are summed: TensorFlow's graph optimizer
+        # would otherwise fuse x W + b into one op that runs slower in the loop.
+        return ops.add(preactivation, self.bias) if self.use_bias else preactivation
 
     def _drop_state(self, state, training):
         if training and self.recurrent_dropout > 0.0:

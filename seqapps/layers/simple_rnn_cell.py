@@ -45,8 +45,10 @@ class SimpleRNNCell(RecurrentCell):
     def call(self, inputs, states, training=False):
         previous = states[0] if isinstance(states, (list, tuple)) else states
         previous = self._drop_state(previous, training)
-        preactivation = ops.add(
-            self._project_inputs(inputs, training), ops.matmul(previous, self.recurrent_kernel)
+        preactivation = self._add_bias(
+            ops.add(
+                self._input_matmul(inputs, training), ops.matmul(previous, self.recurrent_kernel)
+            )
         )
         output = self.activation(preactivation)
         new_states = [output] if isinstance(states, (list, tuple)) else output
