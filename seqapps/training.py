@@ -220,12 +220,14 @@ def make_optimizer(options):
 
 
 def recurrent_stack(
-    options, return_sequences, name="recurrent", dropout=None, recurrent_dropout=0.0
+    options, return_sequences, name="recurrent", dropout=None, recurrent_dropout=0.0, seed=None
 ):
     """The seqapps recurrent layers named by `--cell --units --layers --bidirectional`.
 
     Returns a list of layers; the last returns sequences only if asked.
+    `seed` (default `--seed`) seeds their dropout masks.
     """
+    seed = options.seed if seed is None else seed
     from seqapps.layers import GRU, LSTM, Bidirectional, SimpleRNN
 
     layer_class = {"lstm": LSTM, "gru": GRU, "rnn": SimpleRNN}[options.cell]
@@ -237,7 +239,7 @@ def recurrent_stack(
             return_sequences=return_sequences or not last,
             dropout=0.0 if dropout is None else dropout,
             recurrent_dropout=recurrent_dropout,
-            seed=options.seed + index,
+            seed=seed + index,
             name=f"{name}_{index}",
         )
         if options.bidirectional:

@@ -32,10 +32,10 @@ def make_vectorizer(vocabulary):
     )
 
 
-def build_core(vocabulary_size, num_classes, options, embedding_matrix=None):
-    """Token ids `(batch, time)` -> class probabilities `(batch, classes)`.
+def build_member(vocabulary_size, num_classes, options, embedding_matrix=None, index=0):
+    """One classifier: token ids `(batch, time)` -> class probabilities `(batch, classes)`.
 
-    Embedding (masking id 0) -> dropout -> seqapps recurrent stack ->
+    Embedding (masking id 0) -> channel dropout -> seqapps recurrent stack ->
     pooling over the mask (`--pooling`) -> dropout -> softmax.
     """
     ids = keras.Input((None,), dtype="int32", name="token_ids")
@@ -51,27 +51,57 @@ def build_core(vocabulary_size, num_classes, options, embedding_matrix=None):
         embeddings_initializer=initializer,
         name="embedding",
     )(ids)
+    seed = options.seed + 1000 * index
     if options.embedding_dropout:
         # Drops whole embedding channels for a sentence, a stronger
         # regulariser than element dropout for word vectors.
-        hidden = keras.layers.SpatialDropout1D(options.embedding_dropout, name="embedding_dropout")(
-            hidden
-        )
+        hidden = keras.layers.SpatialDropout1D(
+            options.embedding_dropout, seed=seed, name="embedding_dropout"
+        )(hidden)
     pooling = options.pooling
     for layer in recurrent_stack(
-        options, return_sequences=pooling != "last", recurrent_dropout=options.recurrent_dropout
+        options,
+        return_sequences=pooling != "last",
+        recurrent_dropout=options.recurrent_dropout,
+        seed=seed,
     ):
         hidden = layer(hidden)
     if pooling != "last":
         hidden = MaskedGlobalPooling1D(pooling, name="pooling")(hidden)
     if options.dropout:
-        hidden = keras.layers.Dropout(options.dropout, name="dropout")(hidden)
+        hidden = keras.layers.Dropout(options.dropout, seed=seed, name="dropout")(hidden)
     if options.hidden_units:
         hidden = keras.layers.Dense(options.hidden_units, activation="relu", name="hidden")(hidden)
     probabilities = keras.layers.Dense(
         num_classes, activation="softmax", dtype="float32", name="probabilities"
     )(hidden)
-    return keras.Model(ids, probabilities, name="sentiment_core")
+    return keras.Model(ids, probabilities, name=f"member_{index}")
+
+
+def build_core(vocabulary_size, num_classes, options, embedding_matrix=None):
+    """The classifier on token ids, and the model that trains it.
+
+    With `--ensemble N` (N > 1) there are N independent members (different
+    initial weights and dropout masks); each trains on its own loss, side by
+    side on the same batches, and the classifier averages their
+    probabilities, which is steadier than any one member.
+
+    Returns:
+        `(trainable, core)`: `trainable` has one output per member (what
+        `fit` trains); `core` maps ids to the (averaged) probabilities.
+    """
+    members = [
+        build_member(vocabulary_size, num_classes, options, embedding_matrix, index)
+        for index in range(options.ensemble)
+    ]
+    ids = keras.Input((None,), dtype="int32", name="token_ids")
+    outputs = [member(ids) for member in members]
+    if len(outputs) == 1:
+        core = keras.Model(ids, outputs[0], name="sentiment_core")
+        return core, core
+    average = keras.layers.Average(name="average", dtype="float32")(outputs)
+    core = keras.Model(ids, average, name="sentiment_core")
+    return keras.Model(ids, outputs, name="sentiment_ensemble"), core
 
 
 def build_end_to_end(vectorizer, core, labels, ordinal):

@@ -77,6 +77,13 @@ def build_parser():
     model.add_argument(
         "--hidden-units", type=int, default=0, help="dense ReLU layer before the softmax (0: none)"
     )
+    model.add_argument(
+        "--ensemble",
+        type=int,
+        default=1,
+        help="train N independent members side by side and average their probabilities "
+        "(N times the training time)",
+    )
     model.add_argument("--max-vocab", type=int, default=None, help="keep the most frequent words")
     model.add_argument("--min-count", type=int, default=1, help="drop rarer words")
     add_training_arguments(parser, **DEFAULTS)
@@ -113,6 +120,8 @@ def train(options):
     """Train from parsed options; returns the dev metrics of the kept epoch."""
     require(options, "data", "out")
     check_training_options(options)
+    if options.ensemble < 1:
+        raise UserError(f"--ensemble must be >= 1; received {options.ensemble}")
     for name in ("embedding_dropout", "recurrent_dropout"):
         value = getattr(options, name)
         if not 0.0 <= value < 1.0:
@@ -174,16 +183,21 @@ def _train(options, run_dir):
     dev_y = np.array([label_index[x] for x in dev_set.labels], dtype="int32")
     train_lengths = np.array([len(x) for x in train_ids])
     multiple = 8 if options.jit else 1
+    members = options.ensemble
+    label_spec = tf.TensorSpec((None,), tf.int32)
     signature = (
         tf.TensorSpec((None, None), tf.int32),
-        tf.TensorSpec((None,), tf.int32),
+        label_spec if members == 1 else (label_spec,) * members,
     )
+
+    def targets(idx):
+        return train_y[idx] if members == 1 else (train_y[idx],) * members
 
     def train_batches(epoch):
         batches = bucketed_batches(train_lengths, options.batch_size, seed=options.seed + epoch)
         return dataset_from_batches(
             batches,
-            lambda idx: (pad([train_ids[i] for i in idx], multiple), train_y[idx]),
+            lambda idx: (pad([train_ids[i] for i in idx], multiple), targets(idx)),
             signature,
         )
 
@@ -204,15 +218,17 @@ def _train(options, run_dir):
         return {"accuracy": report["accuracy"], "macro_f1": report["macro_f1"]}
 
     with strategy.scope():
-        core = sentiment_model.build_core(
+        trainable, core = sentiment_model.build_core(
             vectorizer.vocabulary_size(), len(labels), options, embedding_matrix
         )
         from seqapps.training import make_optimizer
 
-        core.compile(
+        trainable.compile(
             optimizer=make_optimizer(options),
-            loss="sparse_categorical_crossentropy",
-            metrics=["accuracy"],
+            loss="sparse_categorical_crossentropy"
+            if members == 1
+            else ["sparse_categorical_crossentropy"] * members,
+            metrics=["accuracy"] if members == 1 else [["accuracy"]] * members,
             jit_compile=bool(options.jit),
         )
     config = run_config(options, {"data": options.data, "dev": options.dev})
@@ -220,7 +236,9 @@ def _train(options, run_dir):
     config["vocabulary_size"] = vectorizer.vocabulary_size()
     write_json(run_dir / "config.json", config)
 
-    trainer = Trainer(core, run_dir, options, train_batches, evaluate_dev, monitor="accuracy")
+    trainer = Trainer(
+        trainable, run_dir, options, train_batches, lambda _: evaluate_dev(core), monitor="accuracy"
+    )
     best = trainer.fit()
 
     # The kept weights are in `core`; write the run's files.

@@ -173,7 +173,7 @@ def test_export_script(trained_run, run_python, tmp_path):
     assert again.returncode == 2 and "--overwrite" in again.stderr
 
 
-def test_five_ordered_classes_give_stars(tmp_path, run_python):
+def test_five_ordered_classes_give_stars_with_an_ensemble(tmp_path, run_python):
     labels = ("1", "2", "3", "4", "5")
     train = write_csv(tmp_path / "stars.csv", synthetic_rows(200, seed=4, labels=labels))
     out = tmp_path / "run"
@@ -188,10 +188,14 @@ def test_five_ordered_classes_give_stars(tmp_path, run_python):
             "--epochs",
             "1",
             "--no-export",
+            "--ensemble",
+            "2",
             *SMALL,
         ]
     )
     assert not (out / "saved_model").exists()
+    header = (out / "history.csv").read_text().splitlines()[0]
+    assert "member_0_loss" in header and "member_1_loss" in header
     result = run_python(
         ["-m", "apps.sentiment.predict", "--model", str(out), "--format", "jsonl", "a lovely film"]
     )
