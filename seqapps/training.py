@@ -71,6 +71,12 @@ def add_training_arguments(parser, **defaults):
     group.add_argument("--epochs", type=int, default=d["epochs"], help="maximum epochs")
     group.add_argument("--batch-size", type=int, default=d["batch_size"], help="examples per batch")
     group.add_argument("--lr", type=float, default=d["lr"], help="learning rate")
+    group.add_argument(
+        "--lr-decay",
+        type=float,
+        default=d.get("lr_decay", 1.0),
+        help="multiply the learning rate by this at the start of each epoch after the first",
+    )
     group.add_argument("--optimizer", choices=OPTIMIZERS, default=d["optimizer"], help="optimizer")
     group.add_argument(
         "--weight-decay",
@@ -150,6 +156,8 @@ def check_training_options(options):
             raise UserError(f"--{name} must be a positive integer; received {value}")
     if not options.lr > 0:
         raise UserError(f"--lr must be positive; received {options.lr}")
+    if not 0 < options.lr_decay <= 1:
+        raise UserError(f"--lr-decay must be in (0, 1]; received {options.lr_decay}")
     if not 0.0 <= options.dropout < 1.0:
         raise UserError(f"--dropout must be in [0, 1); received {options.dropout}")
     for name in ("clipnorm", "clipvalue"):
@@ -381,6 +389,8 @@ class Trainer:
             if skip:
                 dataset = dataset.skip(skip)
             self._diverged_at = None
+            if options.lr_decay != 1.0:
+                self.model.optimizer.learning_rate.assign(options.lr * options.lr_decay**epoch)
             result = self.model.fit(
                 dataset,
                 initial_epoch=epoch,
@@ -395,6 +405,7 @@ class Trainer:
             row = {"epoch": epoch + 1}
             row.update({k: float(v[-1]) for k, v in result.history.items()})
             row.update({f"dev_{k}": v for k, v in metrics.items()})
+            row["lr"] = float(np.asarray(self.model.optimizer.learning_rate))
             row["seconds"] = round(self.elapsed + time.monotonic() - self._started, 1)
             self.history.append(row)
             self.write_history()

@@ -16,6 +16,8 @@ from seqapps.cli import UserError, make_parser, options_from_kwargs, require, ru
 from seqapps.files import RunDir, write_json
 from seqapps.training import add_training_arguments, check_training_options, command_line
 
+OOV_ID = 1  # the vectorizer's id of the unknown word
+
 DEFAULTS = {
     "epochs": 8,
     "batch_size": 64,
@@ -64,6 +66,13 @@ def build_parser():
     )
     model.add_argument(
         "--embedding-dropout", type=float, default=0.3, help="dropout of embedding channels"
+    )
+    model.add_argument(
+        "--word-dropout",
+        type=float,
+        default=0.0,
+        help="in training, replace this share of words by the unknown word (teaches the model "
+        "to cope with words it never saw)",
     )
     model.add_argument(
         "--recurrent-dropout", type=float, default=0.0, help="dropout on recurrent connections"
@@ -122,7 +131,7 @@ def train(options):
     check_training_options(options)
     if options.ensemble < 1:
         raise UserError(f"--ensemble must be >= 1; received {options.ensemble}")
-    for name in ("embedding_dropout", "recurrent_dropout"):
+    for name in ("embedding_dropout", "recurrent_dropout", "word_dropout"):
         value = getattr(options, name)
         if not 0.0 <= value < 1.0:
             raise UserError(f"--{name.replace('_', '-')} must be in [0, 1); received {value}")
@@ -195,11 +204,16 @@ def _train(options, run_dir):
 
     def train_batches(epoch):
         batches = bucketed_batches(train_lengths, options.batch_size, seed=options.seed + epoch)
-        return dataset_from_batches(
-            batches,
-            lambda idx: (pad([train_ids[i] for i in idx], multiple), targets(idx)),
-            signature,
-        )
+        rng = np.random.default_rng([options.seed, epoch])
+
+        def collate(idx):
+            ids = pad([train_ids[i] for i in idx], multiple)
+            if options.word_dropout:
+                dropped = (rng.random(ids.shape) < options.word_dropout) & (ids > 0)
+                ids = np.where(dropped, OOV_ID, ids)
+            return ids, targets(idx)
+
+        return dataset_from_batches(batches, collate, signature)
 
     dev_batches = bucketed_batches([len(x) for x in dev_ids], 256)
 
