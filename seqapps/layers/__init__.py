@@ -1,7 +1,10 @@
 """The seqapps recurrent layers: a cell owns the weights and one step; a layer runs it over time."""
 
+from seqapps.layers.argmax_tags import ArgmaxTags
 from seqapps.layers.bidirectional import Bidirectional
+from seqapps.layers.char_encoder import CharEncoder
 from seqapps.layers.class_labels import ClassLabels
+from seqapps.layers.crf import CRF, CRFLoss
 from seqapps.layers.gru import GRU
 from seqapps.layers.gru_cell import GRUCell
 from seqapps.layers.lstm import LSTM
@@ -11,10 +14,16 @@ from seqapps.layers.recurrent import Recurrent
 from seqapps.layers.recurrent_cell import RecurrentCell
 from seqapps.layers.simple_rnn import SimpleRNN
 from seqapps.layers.simple_rnn_cell import SimpleRNNCell
+from seqapps.layers.token_features import TokenFeatures
 
 __all__ = [
+    "ArgmaxTags",
+    "CharEncoder",
+    "TokenFeatures",
     "Bidirectional",
     "ClassLabels",
+    "CRF",
+    "CRFLoss",
     "GRU",
     "GRUCell",
     "LSTM",

@@ -1,0 +1,48 @@
+"""Fixtures: synthetic NER files and one small CRF tagger trained through the script."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from support.ner import TINY, synthetic_sentences, write_conll
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="session")
+def ner_files(tmp_path_factory):
+    """`(train, dev)` CoNLL-2003-style files (IOB1, DOCSTART) of synthetic sentences."""
+    directory = tmp_path_factory.mktemp("ner_data")
+    return (
+        write_conll(directory / "train.conll", synthetic_sentences(300, seed=0)),
+        write_conll(directory / "dev.conll", synthetic_sentences(60, seed=1)),
+    )
+
+
+@pytest.fixture(scope="session")
+def ner_run(tmp_path_factory, ner_files):
+    """A run directory trained by `python -m apps.ner.train` (CRF, BIOES, SavedModel)."""
+    train, dev = ner_files
+    out = tmp_path_factory.mktemp("ner_runs") / "run"
+    command = [sys.executable, "-m", "apps.ner.train", "--data", str(train), "--dev", str(dev)]
+    command += ["--out", str(out), "--epochs", "4", "--patience", "0", *TINY]
+    result = subprocess.run(
+        command,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "3"},
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    return out
+
+
+@pytest.fixture(scope="session")
+def ner_model(ner_run):
+    """The run's model, loaded in the test process."""
+    from apps import ner
+
+    return ner.load(ner_run)

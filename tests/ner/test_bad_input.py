@@ -1,0 +1,131 @@
+"""Errors users can cause: one line naming the file/line and value, exit 2, no traceback."""
+
+import pytest
+from support.ner import synthetic_sentences, write_conll
+
+from apps.ner import evaluate, export, predict, train
+from seqapps.cli import run_main
+
+QUICK = ["--epochs", "1", "--units", "4", "--word-dim", "4", "--char-units", "2", "--no-export"]
+
+
+def run(capsys, module, argv):
+    with pytest.raises(SystemExit) as exit_info:
+        run_main(module.main, argv, prog=module.__name__)
+    return exit_info.value.code, capsys.readouterr().err.strip()
+
+
+def check_one_line(code, err, *fragments):
+    assert code == 2, err
+    assert len(err.splitlines()) == 1, err
+    assert "Traceback" not in err
+    for fragment in fragments:
+        assert fragment in err, err
+
+
+@pytest.fixture
+def good_file(tmp_path):
+    return write_conll(tmp_path / "good.conll", synthetic_sentences(30, seed=5))
+
+
+@pytest.mark.parametrize(
+    ("content", "fragments"),
+    [
+        (b"a B-PER\nb I-PER extra\n", ["bad.conll:2: expected 2 columns (as on line 1), found 3"]),
+        (b"a B-PER\nb Q-PER\n", ["bad.conll:2: tag 'Q-PER' is not a IOB2 tag"]),
+        (b"a B-PER\n\nb O\nc I-PER\n", ["bad.conll:4: tag 'I-PER' after 'O'", "--lenient"]),
+        (b"a O\nb O\n\nc O\n", ["bad.conll: no entities in the training data"]),
+        (b"caf\xe9 O\n", ["bad.conll:1: bytes that are not UTF-8"]),
+        (b"", ["bad.conll: no sentences"]),
+    ],
+)
+def test_bad_training_data_leaves_no_run_dir(tmp_path, capsys, content, fragments):
+    bad = tmp_path / "bad.conll"
+    bad.write_bytes(content)
+    out = tmp_path / "run"
+    code, err = run(capsys, train, ["--data", str(bad), "--out", str(out), *QUICK])
+    check_one_line(code, err, *fragments)
+    assert not out.exists()
+
+
+def test_dev_type_unseen_in_training(tmp_path, capsys, good_file):
+    dev = tmp_path / "dev.conll"
+    dev.write_text("Monday B-DATE\n", encoding="utf-8")
+    out = tmp_path / "run"
+    code, err = run(
+        capsys, train, ["--data", str(good_file), "--dev", str(dev), "--out", str(out), *QUICK]
+    )
+    check_one_line(code, err, "dev.conll", "['DATE'] do not occur in the training data")
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("flags", "fragment"),
+    [
+        (["--epochs", "0"], "--epochs must be a positive integer; received 0"),
+        (["--char-units", "-1"], "--char-units must be >= 0; received -1"),
+        (["--singleton-unk", "1.5"], "--singleton-unk must be in [0, 1); received 1.5"),
+        (["--max-word-chars", "1"], "--max-word-chars must be >= 2"),
+        (["--tag-col", "Tag"], "--tag-col 'Tag': a CoNLL file needs a column number"),
+        (["--sentence-col", "id"], "--sentence-col applies to CSV/TSV/JSONL tables only"),
+        (["--embeddings", "/nonexistent/vectors.txt"], "--embeddings /nonexistent/vectors.txt"),
+    ],
+)
+def test_bad_flags(tmp_path, capsys, good_file, flags, fragment):
+    out = tmp_path / "run"
+    code, err = run(capsys, train, ["--data", str(good_file), "--out", str(out), *QUICK, *flags])
+    check_one_line(code, err, fragment)
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("module", [predict, evaluate, export])
+def test_model_path_that_is_not_an_ner_model(tmp_path, capsys, good_file, module):
+    import keras
+
+    other = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+    other.save(tmp_path / "other.keras")
+    not_model = tmp_path / "notes.keras"
+    not_model.write_text("hello")
+    extra = {
+        "predict": ["hi"],
+        "evaluate": ["--data", str(good_file)],
+        "export": ["--out", str(tmp_path / "x")],
+    }[module.__name__.rsplit(".", 1)[1]]
+    for bad, fragment in [
+        (tmp_path / "other.keras", "is not an NER tagger"),
+        (not_model, "notes.keras is not a Keras model file"),
+        (tmp_path, "has no model.keras (not a run directory)"),
+        (tmp_path / "missing", "no such file or directory"),
+    ]:
+        code, err = run(capsys, module, ["--model", str(bad), *extra])
+        check_one_line(code, err, fragment, str(bad))
+
+
+def test_evaluate_and_predict_input_errors(ner_run, tmp_path, capsys):
+    unseen = tmp_path / "unseen.conll"
+    unseen.write_text("Monday B-DATE\n", encoding="utf-8")
+    code, err = run(capsys, evaluate, ["--model", str(ner_run), "--data", str(unseen)])
+    check_one_line(code, err, "unseen.conll", "['DATE'] were never seen by the model")
+    ragged = tmp_path / "ragged.conll"
+    ragged.write_text("a NN\nb\n", encoding="utf-8")
+    argv = ["--model", str(ner_run), "--tokenized", "--input", str(ragged)]
+    code, err = run(capsys, predict, argv)
+    check_one_line(code, err, "ragged.conll:2: expected 2 columns")
+    code, err = run(capsys, predict, ["--model", str(ner_run), "--format", "conll", "x"])
+    check_one_line(code, err, "--format conll needs --tokenized input")
+    binary = tmp_path / "in.txt"
+    binary.write_bytes(b"ok\n\xff\n")
+    code, err = run(capsys, predict, ["--model", str(ner_run), "--input", str(binary)])
+    check_one_line(code, err, "in.txt:2: bytes that are not UTF-8")
+    code, err = run(capsys, predict, ["--model", str(ner_run), "--batch-size", "0", "x"])
+    check_one_line(code, err, "--batch-size must be a positive integer")
+
+
+def test_script_error_in_a_real_process(run_python, tmp_path):
+    missing, out = tmp_path / "nope.conll", tmp_path / "r"
+    result = run_python(
+        ["-m", "apps.ner.train", "--data", str(missing), "--out", str(out)], check=False
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines()[-1].endswith("nope.conll: no such file or directory")
+    assert "Traceback" not in result.stderr and not out.exists()
