@@ -22,7 +22,7 @@ DEFAULTS = {
     "epochs": 8,
     "batch_size": 64,
     "lr": 2e-3,
-    "cell": "lstm",
+    "cell": "gru",
     "bidirectional": True,
     "units": 128,
     "layers": 1,
