@@ -1,26 +1,12 @@
 """Errors users can cause: one line naming the file/line and value, exit 2, no traceback."""
 
 import pytest
+from support.cli import check_one_line, run
 from support.ner import synthetic_sentences, write_conll
 
 from apps.ner import evaluate, export, predict, train
-from seqapps.cli import run_main
 
 QUICK = ["--epochs", "1", "--units", "4", "--word-dim", "4", "--char-units", "2", "--no-export"]
-
-
-def run(capsys, module, argv):
-    with pytest.raises(SystemExit) as exit_info:
-        run_main(module.main, argv, prog=module.__name__)
-    return exit_info.value.code, capsys.readouterr().err.strip()
-
-
-def check_one_line(code, err, *fragments):
-    assert code == 2, err
-    assert len(err.splitlines()) == 1, err
-    assert "Traceback" not in err
-    for fragment in fragments:
-        assert fragment in err, err
 
 
 @pytest.fixture

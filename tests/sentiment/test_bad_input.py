@@ -1,27 +1,13 @@
 """Errors users can cause: one line naming the file/line/column and value, exit 2."""
 
 import pytest
+from support.cli import check_one_line, run
 from support.sentiment import synthetic_rows, write_csv
 
 from apps.sentiment import evaluate, export, predict, train
 from seqapps.cli import run_main
 
 TINY = ["--epochs", "1", "--units", "4", "--embedding-dim", "4", "--no-export"]
-
-
-def run(capsys, module, argv):
-    with pytest.raises(SystemExit) as exit_info:
-        run_main(module.main, argv, prog=module.__name__)
-    err = capsys.readouterr().err.strip()
-    return exit_info.value.code, err
-
-
-def check_one_line(code, err, *fragments):
-    assert code == 2, err
-    assert len(err.splitlines()) == 1, err
-    assert "Traceback" not in err
-    for fragment in fragments:
-        assert fragment in err, err
 
 
 @pytest.fixture
