@@ -48,3 +48,38 @@ def write_saved_model(path, tracked, endpoints, verbose=False):
     with atomic_path(path) as staging:
         archive.write_out(str(staging), verbose=verbose)
     return path
+
+
+def export_script(prog, description, export, load=load_model):
+    """The `main(argv)` of an app's export script: `--model RUN --out DIR [--overwrite]`.
+
+    Args:
+        prog: Script name (`apps.<app>.export`).
+        description: `--help` text.
+        export: `export(model, out)` writing the SavedModel.
+        load: Loads `--model` (a run directory or `.keras` file), raising `UserError`.
+    """
+    from pathlib import Path
+
+    from seqapps.cli import make_parser, require
+
+    def build_parser():
+        parser = make_parser(prog, description)
+        parser.add_argument("--model", help="run directory or .keras file")
+        parser.add_argument("--out", help="SavedModel directory to write")
+        parser.add_argument("--overwrite", action="store_true", help="replace an existing --out")
+        return parser
+
+    def main(argv):
+        options = build_parser().parse_args(argv)
+        require(options, "model", "out")
+        out = Path(options.out)
+        if out.exists() and not out.is_dir():
+            raise UserError(f"--out {out}: exists and is not a directory")
+        if out.exists() and any(out.iterdir()) and not options.overwrite:
+            raise UserError(f"--out {out}: exists and is not empty; pass --overwrite to replace it")
+        export(load(options.model), out)
+        print(f"Wrote SavedModel {out}")
+
+    main.build_parser = build_parser
+    return main

@@ -19,9 +19,8 @@ Example:
   python -m apps.ner.export --model runs/conll --out exported/conll
 """
 
-from pathlib import Path
-
-from seqapps.cli import UserError, make_parser, require, run_main
+from seqapps.cli import run_main
+from seqapps.export import export_script
 
 
 def graph_tokenize(text):
@@ -110,26 +109,13 @@ def export(model, out):
     return write_saved_model(out, [model], endpoints)
 
 
-def build_parser():
-    parser = make_parser("apps.ner.export", __doc__)
-    parser.add_argument("--model", help="run directory or .keras file")
-    parser.add_argument("--out", help="SavedModel directory to write")
-    parser.add_argument("--overwrite", action="store_true", help="replace an existing --out")
-    return parser
-
-
-def main(argv):
+def _load(value):
     from apps.ner.model import load_model
 
-    options = build_parser().parse_args(argv)
-    require(options, "model", "out")
-    out = Path(options.out)
-    if out.exists() and not out.is_dir():
-        raise UserError(f"--out {out}: exists and is not a directory")
-    if out.exists() and any(out.iterdir()) and not options.overwrite:
-        raise UserError(f"--out {out}: exists and is not empty; pass --overwrite to replace it")
-    export(load_model(options.model), out)
-    print(f"Wrote SavedModel {out}")
+    return load_model(value)
+
+
+main = export_script("apps.ner.export", __doc__, export, _load)
 
 
 if __name__ == "__main__":

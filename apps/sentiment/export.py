@@ -11,9 +11,8 @@ Example:
   python -m apps.sentiment.export --model runs/sst5 --out exported/sst5
 """
 
-from pathlib import Path
-
-from seqapps.cli import UserError, make_parser, require, run_main
+from seqapps.cli import run_main
+from seqapps.export import export_script
 
 
 def export(model, out):
@@ -43,24 +42,7 @@ def export(model, out):
     return write_saved_model(out, [model], {"serving_default": (serve, signature)})
 
 
-def build_parser():
-    parser = make_parser("apps.sentiment.export", __doc__)
-    parser.add_argument("--model", help="run directory or .keras file")
-    parser.add_argument("--out", help="SavedModel directory to write")
-    parser.add_argument("--overwrite", action="store_true", help="replace an existing --out")
-    return parser
-
-
-def main(argv):
-    from seqapps.export import load_model
-
-    options = build_parser().parse_args(argv)
-    require(options, "model", "out")
-    out = Path(options.out)
-    if out.exists() and any(out.iterdir()) and not options.overwrite:
-        raise UserError(f"--out {out}: exists and is not empty; pass --overwrite to replace it")
-    export(load_model(options.model), out)
-    print(f"Wrote SavedModel {out}")
+main = export_script("apps.sentiment.export", __doc__, export)
 
 
 if __name__ == "__main__":
