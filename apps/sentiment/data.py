@@ -141,17 +141,20 @@ def _map_sst_label(label, classes, where):
     return SST2_LABELS[int(label > 2)]
 
 
-def read_sst(path, classes=5, phrases=False):
+def read_sst(path, classes=5, phrases=False, unique_phrases=True):
     """Sentences (and, with `phrases`, every labelled phrase) of an SST tree file.
 
-    Phrases are deduplicated by text; a phrase seen with different labels
-    keeps its most frequent label. Sentences always come first.
+    With `unique_phrases`, phrases are deduplicated by text and a phrase seen
+    with different labels keeps its most frequent label; otherwise every
+    labelled node below the roots is an example, so frequent phrases weigh
+    more. Sentences always come first.
     """
     if classes not in (2, 5):
         raise UserError(f"--classes must be 2 or 5; received {classes}")
     text = read_text_file(path)
     sentences, sentence_labels = [], []
     phrase_labels = {}
+    every_phrase = []
     for number, line in enumerate(text.split("\n"), start=1):
         if not line.strip():
             continue
@@ -161,15 +164,22 @@ def read_sst(path, classes=5, phrases=False):
         if label is not None:
             sentences.append(" ".join(tree.words()))
             sentence_labels.append(label)
-        if phrases:
+        if phrases and not unique_phrases:
+            for node in list(tree.nodes())[1:]:
+                label = _map_sst_label(node.label, classes, where)
+                if label is not None:
+                    every_phrase.append((" ".join(node.words()), label))
+        elif phrases:
             for node in tree.nodes():
                 label = _map_sst_label(node.label, classes, where)
                 if label is not None:
                     counts = phrase_labels.setdefault(" ".join(node.words()), {})
                     counts[label] = counts.get(label, 0) + 1
-    if not sentences and not phrase_labels:
+    if not sentences and not phrase_labels and not every_phrase:
         raise UserError(f"{path}: no labelled trees")
     texts, labels = list(sentences), list(sentence_labels)
+    texts += [text for text, _ in every_phrase]
+    labels += [label for _, label in every_phrase]
     seen = set(sentences)
     for phrase, counts in phrase_labels.items():
         if phrase not in seen:
@@ -208,7 +218,9 @@ def read_class_folders(path):
     return LabelledTexts(texts, labels, str(root))
 
 
-def load(path, text_col="text", label_col="label", classes=5, sst_phrases=False):
+def load(
+    path, text_col="text", label_col="label", classes=5, sst_phrases=False, unique_phrases=True
+):
     """Load any supported sentiment file or folder; the format follows the path."""
     path = Path(path)
     if not path.exists():
@@ -220,7 +232,7 @@ def load(path, text_col="text", label_col="label", classes=5, sst_phrases=False)
             raise UserError("--sst-phrases applies to SST tree files only")
         return read_labelled_table(path, text_col, label_col)
     if looks_like_trees(path):
-        return read_sst(path, classes, phrases=sst_phrases)
+        return read_sst(path, classes, phrases=sst_phrases, unique_phrases=unique_phrases)
     raise UserError(
         f"{path}: unknown format; expected .csv, .tsv, .jsonl, an SST tree file, or a folder "
         "of class sub-folders"

@@ -58,6 +58,12 @@ def build_parser():
         action="store_true",
         help="SST only: also train on every labelled phrase of the training trees",
     )
+    source.add_argument(
+        "--all-phrase-occurrences",
+        action="store_true",
+        help="SST only, with --sst-phrases: train on every occurrence of a phrase (frequent "
+        "phrases weigh more) instead of each distinct phrase once",
+    )
     model = parser.add_argument_group("model")
     model.add_argument("--embedding-dim", type=int, default=128, help="word vector size")
     model.add_argument(
@@ -101,7 +107,12 @@ def build_parser():
 
 def _load_data(options):
     train_set = sentiment_data.load(
-        options.data, options.text_col, options.label_col, options.classes, options.sst_phrases
+        options.data,
+        options.text_col,
+        options.label_col,
+        options.classes,
+        options.sst_phrases,
+        unique_phrases=not options.all_phrase_occurrences,
     )
     if options.dev:
         dev_set = sentiment_data.load(

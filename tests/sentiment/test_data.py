@@ -129,3 +129,14 @@ def test_seeded_split_is_reproducible():
     train_b, dev_b = data.split(full, 0.2, seed=3)
     assert dev_a.texts == dev_b.texts and len(dev_a) == 10
     assert not set(train_a.texts) & set(dev_a.texts)
+
+
+def test_all_phrase_occurrences_keeps_duplicates(tmp_path):
+    path = tmp_path / "trees.txt"
+    path.write_text("(3 (2 a) (3 good))\n(4 (2 a) (4 (3 good) (4 film)))\n", encoding="utf-8")
+    unique = data.read_sst(path, classes=5, phrases=True)
+    every = data.read_sst(path, classes=5, phrases=True, unique_phrases=False)
+    assert unique.texts == ["a good", "a good film", "a", "good", "good film", "film"]
+    assert every.texts == ["a good", "a good film", "a", "good", "a", "good film", "good", "film"]
+    assert every.labels[:2] == ["positive", "very positive"]
+    assert every.labels.count("positive") == 3
