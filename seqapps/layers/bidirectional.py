@@ -1,8 +1,36 @@
 """Bidirectional wrapper for the seqapps recurrent layers."""
 
+import contextlib
+
 import keras
+from keras.src.backend.common import global_state
 
 from seqapps.layers.recurrent import Recurrent
+
+_SHARING_KEYS = ("shared_objects/id_to_obj_map", "shared_objects/id_to_config_map")
+
+
+@contextlib.contextmanager
+def _outside_object_sharing():
+    """Suspend Keras's object-sharing scope (active while a model loads).
+
+    `keras.layers.Bidirectional.__init__` copies the wrapped layer by
+    serializing it twice. Inside the scope, that marks the copies as one shared
+    object, keyed by `id()`; when an id is reused by a later temporary layer,
+    loading returns a stale object and fails ("Forward layer and backward
+    layer should have different `go_backwards` value") in some runs and not
+    others. The copies made here are private to this wrapper, so they never
+    need sharing.
+    """
+    saved = {key: global_state.get_global_attribute(key) for key in _SHARING_KEYS}
+    for key in _SHARING_KEYS:
+        global_state.set_global_attribute(key, None)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            global_state.set_global_attribute(key, value)
+
 
 MERGE_MODES = ("concat", "sum", "ave", "mul", None)
 
@@ -49,4 +77,5 @@ class Bidirectional(keras.layers.Bidirectional):
             raise ValueError(
                 f"`merge_mode` must be one of {MERGE_MODES}; received merge_mode={merge_mode!r}"
             )
-        super().__init__(layer, merge_mode=merge_mode, backward_layer=backward_layer, **kwargs)
+        with _outside_object_sharing():
+            super().__init__(layer, merge_mode=merge_mode, backward_layer=backward_layer, **kwargs)

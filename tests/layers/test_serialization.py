@@ -102,3 +102,22 @@ def test_saved_model_has_dynamic_batch(saved, run_python):
     result = run_python(["-c", script])
     assert "SHAPE [None, 6, 4]" in result.stdout
     assert "ONE [1, 18]" in result.stdout
+
+
+def test_bidirectional_copies_ignore_a_stale_object_sharing_entry():
+    # While a model loads, Keras keeps an object-sharing scope keyed by id();
+    # an id reused by a new layer used to make Bidirectional pick up a stale
+    # backward layer as its forward copy, so loading failed now and then.
+    from keras.src.backend.common import global_state
+    from keras.src.saving import serialization_lib
+
+    inner = LSTM(3)
+    stale = LSTM(3, go_backwards=True)
+    with serialization_lib.ObjectSharingScope():
+        configs = global_state.get_global_attribute("shared_objects/id_to_config_map")
+        objects = global_state.get_global_attribute("shared_objects/id_to_obj_map")
+        configs[id(inner)] = {"module": "seqapps", "shared_object_id": id(inner)}
+        objects[id(inner)] = stale
+        layer = Bidirectional(inner)
+    assert layer.forward_layer is not stale and layer.backward_layer is not stale
+    assert not layer.forward_layer.go_backwards and layer.backward_layer.go_backwards
