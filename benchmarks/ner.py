@@ -22,7 +22,6 @@ sentences), and the CRF's cost over the softmax at batch 256.
 
 import argparse
 import os
-import platform
 import statistics
 import sys
 import tempfile
@@ -32,15 +31,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-
-def cpu_name():
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
+from machine import cpu_name  # noqa: E402  (benchmarks/ is the script's folder)
 
 
 def synthetic_sentences(count, seed=0):

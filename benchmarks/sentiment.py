@@ -12,7 +12,6 @@ a fresh process that imports TensorFlow, loads the model and predicts).
 
 import argparse
 import os
-import platform
 import statistics
 import subprocess
 import sys
@@ -22,15 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-
-def cpu_name():
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
+from machine import cpu_name  # noqa: E402  (benchmarks/ is the script's folder)
 
 
 def main():

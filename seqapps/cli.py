@@ -74,3 +74,26 @@ def require(options, *names):
     for name in names:
         if getattr(options, name, None) in (None, [], ""):
             raise UserError(f"--{name.replace('_', '-')} is required")
+
+
+def lazy_api(package, names):
+    """A module `__getattr__` that imports a package's API functions on first use.
+
+    Importing the scripts eagerly from `apps/<app>/__init__.py` would load each
+    script module twice under `python -m apps.<app>.train`; this keeps the
+    package import empty until a function is used.
+
+    Args:
+        package: The package name, for error messages.
+        names: `{attribute: "module"}` or `{attribute: ("module", "name in module")}`.
+    """
+    import importlib
+
+    def __getattr__(name):
+        if name not in names:
+            raise AttributeError(f"module {package!r} has no attribute {name!r}")
+        target = names[name]
+        module_name, attribute = target if isinstance(target, tuple) else (target, name)
+        return getattr(importlib.import_module(module_name), attribute)
+
+    return __getattr__

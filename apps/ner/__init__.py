@@ -11,11 +11,11 @@ Python API (the scripts call the same functions):
     ner.export(model, "exported/conll")
 """
 
-import importlib
+from seqapps.cli import lazy_api
 
 _API = {
     "train_model": "apps.ner.train",
-    "load": "apps.ner.model",
+    "load": ("apps.ner.model", "load_model"),
     "predict_texts": "apps.ner.predict",
     "predict_tokens": "apps.ner.predict",
     "tag_sentences": "apps.ner.predict",
@@ -24,11 +24,4 @@ _API = {
     "tokenize": "apps.ner.data",
 }
 __all__ = sorted(_API)
-
-
-def __getattr__(name):
-    # Imported on first use, so `python -m apps.ner.train` does not load the script twice.
-    if name not in _API:
-        raise AttributeError(f"module 'apps.ner' has no attribute {name!r}")
-    module = importlib.import_module(_API[name])
-    return getattr(module, "load_model" if name == "load" else name)
+__getattr__ = lazy_api("apps.ner", _API)

@@ -10,22 +10,14 @@ Python API (the scripts call the same functions):
     sentiment.export(model, "exported/demo")
 """
 
-import importlib
+from seqapps.cli import lazy_api
 
 _API = {
     "train_model": "apps.sentiment.train",
-    "load": "seqapps.export",
+    "load": ("seqapps.export", "load_model"),
     "predict_texts": "apps.sentiment.predict",
     "evaluate_file": "apps.sentiment.evaluate",
     "export": "apps.sentiment.export",
 }
 __all__ = sorted(_API)
-
-
-def __getattr__(name):
-    # Imported on first use, so `python -m apps.sentiment.train` does not load
-    # the script module twice.
-    if name not in _API:
-        raise AttributeError(f"module 'apps.sentiment' has no attribute {name!r}")
-    module = importlib.import_module(_API[name])
-    return getattr(module, "load_model" if name == "load" else name)
+__getattr__ = lazy_api("apps.sentiment", _API)
