@@ -98,6 +98,15 @@ def read_lines(path):
     return [line.rstrip("\r") for line in text.split("\n") if line.strip()]
 
 
+def add_input_arguments(parser, texts_help, input_help):
+    """The input flags of every predict script: positional texts, --model, --input, --text-col."""
+    parser.add_argument("texts", nargs="*", help=texts_help)
+    parser.add_argument("--model", help="run directory or .keras file")
+    parser.add_argument("--input", help=input_help)
+    parser.add_argument("--text-col", default="text", help="text column of an --input table")
+    return parser
+
+
 def read_inputs(texts, input_path, text_col):
     """The inputs of a predict script: positional texts, `--input FILE`, or stdin.
 

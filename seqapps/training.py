@@ -147,6 +147,16 @@ def add_training_arguments(parser, **defaults):
     return parser
 
 
+def add_vocabulary_arguments(group):
+    """The word-vocabulary and recurrent-dropout flags both text apps' models take."""
+    group.add_argument(
+        "--recurrent-dropout", type=float, default=0.0, help="dropout on recurrent connections"
+    )
+    group.add_argument("--max-vocab", type=int, default=None, help="keep the most frequent words")
+    group.add_argument("--min-count", type=int, default=1, help="drop rarer words")
+    return group
+
+
 def check_training_options(options):
     """Reject values that cannot work, with the flag and value in the message."""
     positive = {"epochs": options.epochs, "batch-size": options.batch_size, "units": options.units}

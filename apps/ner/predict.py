@@ -30,7 +30,7 @@ import numpy as np
 
 from seqapps import tagging
 from seqapps.cli import UserError, make_parser, require, run_main
-from seqapps.tabular import read_inputs
+from seqapps.tabular import add_input_arguments, read_inputs
 
 
 def _call(model):
@@ -163,10 +163,11 @@ def build_parser():
     from apps.ner.train import add_data_arguments
 
     parser = make_parser("apps.ner.predict", __doc__)
-    parser.add_argument("texts", nargs="*", help="texts to tag (with --tokenized: token lists)")
-    parser.add_argument("--model", help="run directory or .keras file")
-    parser.add_argument("--input", help="file of inputs: lines, a table, or CoNLL (--tokenized)")
-    parser.add_argument("--text-col", default="text", help="text column of an --input table")
+    add_input_arguments(
+        parser,
+        "texts to tag (with --tokenized: token lists)",
+        "file of inputs: lines, a table, or CoNLL (--tokenized)",
+    )
     parser.add_argument(
         "--tokenized",
         action="store_true",

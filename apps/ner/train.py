@@ -24,7 +24,12 @@ from apps.ner import data as ner_data
 from seqapps import tagging
 from seqapps.cli import UserError, make_parser, options_from_kwargs, require, run_main
 from seqapps.files import RunDir, write_json
-from seqapps.training import add_training_arguments, check_training_options, command_line
+from seqapps.training import (
+    add_training_arguments,
+    add_vocabulary_arguments,
+    check_training_options,
+    command_line,
+)
 
 DEFAULTS = {
     "epochs": 50,
@@ -124,17 +129,13 @@ def build_parser():
         help="longer tokens give the character encoder their first and last halves only",
     )
     model.add_argument(
-        "--recurrent-dropout", type=float, default=0.0, help="dropout on recurrent connections"
-    )
-    model.add_argument(
         "--singleton-unk",
         type=float,
         default=0.5,
         help="while training, replace words seen once by the unknown word with this "
         "probability (so the unknown-word vector is learned)",
     )
-    model.add_argument("--max-vocab", type=int, default=None, help="keep the most frequent words")
-    model.add_argument("--min-count", type=int, default=1, help="drop rarer words")
+    add_vocabulary_arguments(model)
     add_training_arguments(parser, **DEFAULTS)
     return parser
 

@@ -13,7 +13,7 @@ Examples:
 import numpy as np
 
 from seqapps.cli import make_parser, require, run_main
-from seqapps.tabular import read_inputs, write_records
+from seqapps.tabular import add_input_arguments, read_inputs, write_records
 
 
 def predict_texts(model, texts, batch_size=256):
@@ -54,10 +54,9 @@ def predict_texts(model, texts, batch_size=256):
 
 def build_parser():
     parser = make_parser("apps.sentiment.predict", __doc__)
-    parser.add_argument("texts", nargs="*", help="texts to classify")
-    parser.add_argument("--model", help="run directory or .keras file")
-    parser.add_argument("--input", help="file of inputs: lines, or a CSV/TSV/JSONL table")
-    parser.add_argument("--text-col", default="text", help="text column of an --input table")
+    add_input_arguments(
+        parser, "texts to classify", "file of inputs: lines, or a CSV/TSV/JSONL table"
+    )
     parser.add_argument(
         "--format", choices=("table", "jsonl", "csv"), default="table", help="output format"
     )

@@ -14,7 +14,12 @@ import numpy as np
 from apps.sentiment import data as sentiment_data
 from seqapps.cli import UserError, make_parser, options_from_kwargs, require, run_main
 from seqapps.files import RunDir, write_json
-from seqapps.training import add_training_arguments, check_training_options, command_line
+from seqapps.training import (
+    add_training_arguments,
+    add_vocabulary_arguments,
+    check_training_options,
+    command_line,
+)
 
 OOV_ID = 1  # the vectorizer's id of the unknown word
 
@@ -81,9 +86,6 @@ def build_parser():
         "to cope with words it never saw)",
     )
     model.add_argument(
-        "--recurrent-dropout", type=float, default=0.0, help="dropout on recurrent connections"
-    )
-    model.add_argument(
         "--pooling",
         choices=("last", "max", "mean", "max_mean"),
         default="max_mean",
@@ -99,8 +101,7 @@ def build_parser():
         help="train N independent members side by side and average their probabilities "
         "(N times the training time)",
     )
-    model.add_argument("--max-vocab", type=int, default=None, help="keep the most frequent words")
-    model.add_argument("--min-count", type=int, default=1, help="drop rarer words")
+    add_vocabulary_arguments(model)
     add_training_arguments(parser, **DEFAULTS)
     return parser
 
