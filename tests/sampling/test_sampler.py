@@ -1,0 +1,149 @@
+"""The compiled sampling loop against step-by-step references built from the Keras model."""
+
+import numpy as np
+import pytest
+
+keras = pytest.importorskip("keras")
+tf = pytest.importorskip("tensorflow")
+
+from seqapps.layers import GRU, LSTM, SimpleRNN  # noqa: E402
+from seqapps.sampling import RecurrentSampler  # noqa: E402
+
+VOCAB, CONDITION, START, END = 11, 3, 1, 2
+
+
+def _language_model(layer_class, conditioned, seed=0):
+    keras.utils.set_random_seed(seed)
+    tokens = keras.Input((None,), dtype="int32")
+    embedding = keras.layers.Embedding(VOCAB, 6)
+    inputs = [tokens]
+    features = embedding(tokens)
+    if conditioned:
+        condition = keras.Input((None, CONDITION))
+        inputs.append(condition)
+        features = keras.layers.Concatenate()([features, condition])
+    first = layer_class(8, return_sequences=True)
+    second = layer_class(7, return_sequences=True)
+    head = keras.layers.Dense(VOCAB, kernel_initializer=keras.initializers.RandomNormal(stddev=2.0))
+    model = keras.Model(inputs, head(second(first(features))))
+
+    def step_input(token, condition, step):
+        embedded = embedding(token)
+        return embedded if condition is None else tf.concat([embedded, condition], axis=-1)
+
+    return model, step_input, [first.cell, second.cell], head
+
+
+def _reference_greedy(model, steps, conditions=None, prefix=()):
+    """Greedy decoding by re-running the whole Keras model on the growing sequence."""
+    sequence = [START]
+    for step in range(steps):
+        inputs = [np.array([sequence])]
+        if conditions is not None:
+            rows = np.resize(conditions, (len(sequence), conditions.shape[-1]))
+            inputs.append(rows[np.newaxis])
+        logits = model(inputs).numpy()[0, -1]
+        sequence.append(prefix[step] if step < len(prefix) else int(np.argmax(logits)))
+    return sequence[1:]
+
+
+@pytest.mark.parametrize("layer_class", [LSTM, GRU, SimpleRNN])
+def test_greedy_equals_step_by_step_reference(layer_class):
+    model, step_input, cells, head = _language_model(layer_class, conditioned=True)
+    sampler = RecurrentSampler(cells, step_input, head, start_id=START)
+    conditions = np.random.default_rng(1).random((5, CONDITION)).astype("float32")
+    prefix = [4, 7]
+    result = sampler.generate(1, 12, conditions=conditions, prefix=prefix, temperature=0.0)
+    expected = _reference_greedy(model, 12, conditions, prefix)
+    assert result.tokens[0].tolist() == expected
+    assert result.lengths.tolist() == [12]
+
+
+def test_xla_greedy_equals_graph_greedy():
+    _, step_input, cells, head = _language_model(LSTM, conditioned=False)
+    sampler = RecurrentSampler(cells, step_input, head, start_id=START)
+    graph = sampler.generate(3, 15, temperature=0.0)
+    compiled = sampler.generate(3, 15, temperature=0.0, jit=True)
+    np.testing.assert_array_equal(graph.tokens, compiled.tokens)
+    np.testing.assert_allclose(graph.log_probs, compiled.log_probs, rtol=1e-5)
+
+
+def test_seed_reproduces_and_different_seeds_differ():
+    _, step_input, cells, head = _language_model(GRU, conditioned=False)
+    sampler = RecurrentSampler(cells, step_input, head, start_id=START)
+    first = sampler.generate(16, 20, seed=5)
+    again = sampler.generate(16, 20, seed=5)
+    other = sampler.generate(16, 20, seed=6)
+    np.testing.assert_array_equal(first.tokens, again.tokens)
+    assert not np.array_equal(first.tokens, other.tokens)
+    # Rows of one batch are independent draws.
+    assert len({tuple(row) for row in first.tokens}) > 1
+
+
+def test_log_probs_equal_teacher_forced_model_scores():
+    model, step_input, cells, head = _language_model(LSTM, conditioned=False)
+    sampler = RecurrentSampler(cells, step_input, head, start_id=START)
+    result = sampler.generate(4, 9, temperature=1.3, seed=2)
+    previous = np.concatenate([np.full((4, 1), START), result.tokens[:, :-1]], axis=1)
+    log_softmax = tf.nn.log_softmax(model([previous])).numpy()
+    expected = np.take_along_axis(log_softmax, result.tokens[..., None], axis=-1)[..., 0].sum(1)
+    np.testing.assert_allclose(result.log_probs, expected, rtol=1e-4, atol=1e-4)
+
+
+def test_end_symbol_stops_sequences_and_pads_the_rest():
+    _, step_input, cells, head = _language_model(SimpleRNN, conditioned=False, seed=3)
+    sampler = RecurrentSampler(cells, step_input, head, start_id=START, end_id=END, pad_id=0)
+    # Force the end symbol at different steps through the prefix.
+    prefix = np.array([[5, END, 6], [5, 6, END], [5, 6, 7]])
+    result = sampler.generate(3, 6, prefix=prefix, prefix_lengths=[2, 3, 3], temperature=0.0)
+    assert result.lengths.tolist()[:2] == [1, 2]
+    assert result.tokens[0].tolist() == [5, END, 0, 0, 0, 0]
+    assert result.tokens[1].tolist() == [5, 6, END, 0, 0, 0]
+    row = result.tokens[2]
+    ended = np.flatnonzero(row == END)
+    if len(ended):
+        assert result.lengths[2] == ended[0] and not row[ended[0] + 1 :].any()
+    else:
+        assert result.lengths[2] == 6
+    assert result.tokens.shape == (3, 6)
+
+
+def test_max_length_caps_sampling_without_an_end():
+    _, step_input, cells, head = _language_model(GRU, conditioned=False)
+    sampler = RecurrentSampler(cells, step_input, head, start_id=START, end_id=END)
+    result = sampler.generate(8, 4, temperature=1.0, seed=0)
+    assert result.tokens.shape == (8, 4)
+    assert (result.lengths <= 4).all()
+
+
+def test_top_k_one_and_tiny_top_p_are_greedy():
+    _, step_input, cells, head = _language_model(LSTM, conditioned=False)
+    sampler = RecurrentSampler(cells, step_input, head, start_id=START)
+    greedy = sampler.generate(4, 10, temperature=0.0).tokens
+    np.testing.assert_array_equal(sampler.generate(4, 10, top_k=1, seed=9).tokens, greedy)
+    np.testing.assert_array_equal(sampler.generate(4, 10, top_p=1e-6, seed=9).tokens, greedy)
+
+
+def test_top_k_keeps_draws_among_the_k_most_likely():
+    model, step_input, cells, head = _language_model(LSTM, conditioned=False)
+    sampler = RecurrentSampler(cells, step_input, head, start_id=START)
+    result = sampler.generate(64, 1, top_k=2, temperature=5.0, seed=4)
+    first_logits = model([np.array([[START]])]).numpy()[0, 0]
+    allowed = set(np.argsort(first_logits)[-2:].tolist())
+    assert set(result.tokens[:, 0].tolist()) <= allowed
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"temperature": -1.0}, "temperature"),
+        ({"top_k": -2}, "top_k"),
+        ({"top_p": 0.0}, "top_p"),
+        ({"prefix": [3, 4, 5, 6]}, "longer than steps"),
+    ],
+)
+def test_bad_arguments_raise_clear_errors(kwargs, message):
+    _, step_input, cells, head = _language_model(GRU, conditioned=False)
+    sampler = RecurrentSampler(cells, step_input, head, start_id=START)
+    with pytest.raises(ValueError, match=message):
+        sampler.generate(2, 3, **kwargs)
