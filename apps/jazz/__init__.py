@@ -1,0 +1,1 @@
+"""Jazz improvisation app."""

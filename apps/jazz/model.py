@@ -1,0 +1,121 @@
+"""The improviser: a stack of seqapps LSTMs (or GRUs) over token, chord and metre.
+
+At step `t` the model reads the token of step `t - 1` (`START` at step 0),
+the chord sounding at step `t` (13-d pitch-class vector, see
+`seqapps.music.chord_vector`) and where step `t` falls in the bar (its
+twelfth of a beat and its beat), and predicts the token of step `t`.
+
+    x_t = [E_token(y_{t-1}); chord_t; E_step(t mod 12); E_beat(t div 12 mod beats_per_bar)]
+    h_t = RNN_L(... RNN_1(x_t))
+    p(y_t | y_<t, chords) = softmax(W h_t + b)
+
+Training uses teacher forcing; generation (`sampler`) runs the same layers
+one step at a time in `seqapps.sampling.RecurrentSampler`'s compiled loop.
+"""
+
+from seqapps import music
+
+MAX_BEATS_PER_BAR = 8
+INPUT_NAMES = ("tokens", "chords", "step_in_beat", "beat_in_bar")
+
+
+def build_model(options):
+    """The teacher-forced training/scoring model: inputs `INPUT_NAMES`, outputs logits."""
+    import keras
+
+    from seqapps.training import recurrent_stack
+
+    tokens = keras.Input((None,), dtype="int32", name="tokens")
+    chords = keras.Input((None, music.CHORD_DIM), name="chords")
+    step_in_beat = keras.Input((None,), dtype="int32", name="step_in_beat")
+    beat_in_bar = keras.Input((None,), dtype="int32", name="beat_in_bar")
+    features = keras.layers.Concatenate(name="step_features")(
+        [
+            keras.layers.Embedding(music.VOCAB_SIZE, options.embedding_dim, name="token_embedding")(
+                tokens
+            ),
+            chords,
+            keras.layers.Embedding(music.STEPS_PER_BEAT, 8, name="step_embedding")(step_in_beat),
+            keras.layers.Embedding(MAX_BEATS_PER_BAR, 4, name="beat_embedding")(beat_in_bar),
+        ]
+    )
+    hidden = features
+    for layer in recurrent_stack(
+        options,
+        return_sequences=True,
+        dropout=options.dropout,
+        recurrent_dropout=options.recurrent_dropout,
+    ):
+        hidden = layer(hidden)
+    hidden = keras.layers.Dropout(options.dropout, seed=options.seed, name="output_dropout")(hidden)
+    logits = keras.layers.Dense(music.VOCAB_SIZE, name="next_token")(hidden)
+    return keras.Model([tokens, chords, step_in_beat, beat_in_bar], logits, name="jazz_improviser")
+
+
+def metrical_positions(steps, beats_per_bar):
+    """`(step_in_beat, beat_in_bar)` int32 arrays for steps `0..steps-1` (step 0 a downbeat)."""
+    import numpy as np
+
+    index = np.arange(steps)
+    return (
+        (index % music.STEPS_PER_BEAT).astype("int32"),
+        np.minimum((index // music.STEPS_PER_BEAT) % beats_per_bar, MAX_BEATS_PER_BAR - 1).astype(
+            "int32"
+        ),
+    )
+
+
+def recurrent_layers(model):
+    """The model's recurrent layers, first first."""
+    layers = []
+    while True:
+        try:
+            layers.append(model.get_layer(f"recurrent_{len(layers)}"))
+        except ValueError:
+            return layers
+
+
+def sampler(model):
+    """A `RecurrentSampler` running `model`'s layers one step at a time.
+
+    Its conditions are `[chord (13), beats_per_bar (1)]` per step; the step's
+    place in the bar comes from the step index, so conditions may cycle.
+    """
+    import tensorflow as tf
+
+    from seqapps.sampling import RecurrentSampler
+
+    token_embedding = model.get_layer("token_embedding")
+    step_embedding = model.get_layer("step_embedding")
+    beat_embedding = model.get_layer("beat_embedding")
+    steps_per_beat = music.STEPS_PER_BEAT
+
+    def step_input(tokens, condition, step):
+        chord = condition[:, : music.CHORD_DIM]
+        beats_per_bar = tf.cast(condition[:, music.CHORD_DIM], tf.int32)
+        step_in_beat = tf.fill(tf.shape(tokens), step % steps_per_beat)
+        beat = (step // steps_per_beat) % tf.maximum(beats_per_bar, 1)
+        beat = tf.minimum(beat, MAX_BEATS_PER_BAR - 1)
+        return tf.concat(
+            [
+                token_embedding(tokens),
+                tf.cast(chord, token_embedding.compute_dtype),
+                step_embedding(step_in_beat),
+                beat_embedding(beat),
+            ],
+            axis=-1,
+        )
+
+    cells = [layer.cell for layer in recurrent_layers(model)]
+    return RecurrentSampler(
+        cells, step_input, model.get_layer("next_token"), start_id=music.START, pad_id=music.PAD
+    )
+
+
+def sampler_conditions(chords, beats_per_bar):
+    """Per-step sampler conditions: `[steps, 14]` from `[steps, 13]` chords."""
+    import numpy as np
+
+    chords = np.asarray(chords, "float32")
+    meter = np.full((len(chords), 1), beats_per_bar, "float32")
+    return np.concatenate([chords, meter], axis=1)

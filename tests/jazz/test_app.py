@@ -1,0 +1,256 @@
+"""The jazz scripts end to end: train on music21's bundled corpus, improvise, evaluate, export."""
+
+import json
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+from support.cli import check_one_line, run
+
+pytest.importorskip("music21")
+mido = pytest.importorskip("mido")
+
+
+@pytest.fixture(scope="module")
+def jazz_run(tmp_path_factory):
+    """A tiny improviser trained through the script on the default (bundled) corpus."""
+    import os
+    import subprocess
+    from pathlib import Path
+
+    base = tmp_path_factory.mktemp("jazz")
+    out = base / "run"
+    root = Path(__file__).resolve().parents[2]
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "apps.jazz.train",
+            "--out",
+            str(out),
+            "--cache-dir",
+            str(base / "cache"),
+            "--epochs",
+            "2",
+            "--units",
+            "16",
+            "--layers",
+            "1",
+            "--window-bars",
+            "4",
+            "--embedding-dim",
+            "8",
+        ],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "PYTHONPATH": str(root), "TF_CPP_MIN_LOG_LEVEL": "3"},
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    return out
+
+
+def test_run_directory(jazz_run):
+    names = {p.name for p in jazz_run.iterdir()}
+    assert {"model.keras", "config.json", "metrics.json", "history.csv", "curves.png"} <= names
+    assert "saved_model" in names and "checkpoint" not in names
+    metrics = json.loads((jazz_run / "metrics.json").read_text())
+    assert metrics["train_pieces"] >= 1 and metrics["dev_pieces"] >= 1
+    assert 0 < metrics["dev"]["nll"] < np.log(70)
+    config = json.loads((jazz_run / "config.json").read_text())
+    assert config["representation"]["steps_per_beat"] == 12
+
+
+def test_generated_midi_reads_back_with_tracks_bars_and_tempo(jazz_run, run_python, tmp_path):
+    out = tmp_path / "solo.mid"
+    result = run_python(
+        [
+            "-m",
+            "apps.jazz.predict",
+            "--model",
+            str(jazz_run),
+            "--chords",
+            "Dm7 G7 | Cmaj7 | C-7 F7 | Bbj7",
+            "--bars",
+            "6",
+            "--tempo",
+            "132",
+            "--primer",
+            "62 65 69",
+            "--seed",
+            "3",
+            "--out",
+            str(out),
+        ]
+    )
+    assert str(out) in result.stdout
+    assert out.with_suffix(".musicxml").is_file()
+    assert out.with_suffix(".png").read_bytes()[:4] == b"\x89PNG"
+
+    midi = mido.MidiFile(out)
+    names = [next((m.name for m in track if m.type == "track_name"), None) for track in midi.tracks]
+    with_notes = [
+        name for name, track in zip(names, midi.tracks) if any(m.type == "note_on" for m in track)
+    ]
+    assert with_notes == ["Melody", "Chords"]
+    tempos = [m.tempo for track in midi.tracks for m in track if m.type == "set_tempo"]
+    assert [round(mido.tempo2bpm(t)) for t in tempos] == [132]
+    signatures = [
+        (m.numerator, m.denominator) for t in midi.tracks for m in t if m.type == "time_signature"
+    ]
+    assert signatures == [(4, 4)]
+    ticks = max(sum(m.time for m in track) for track in midi.tracks)
+    assert ticks == 6 * 4 * midi.ticks_per_beat
+    # The primer opens the melody as eighth notes.
+    melody = midi.tracks[names.index("Melody")]
+    onsets = [m.note for m in melody if m.type == "note_on" and m.velocity > 0]
+    assert onsets[:3] == [62, 65, 69]
+
+    import music21
+
+    score = music21.converter.parse(str(out))
+    assert len(score.parts) == 2
+    measures = score.parts[0].getElementsByClass(music21.stream.Measure)
+    assert len(measures) == 6
+    chord_part = score.parts[1].flatten().getElementsByClass(music21.chord.Chord)
+    first = {p.pitchClass for p in chord_part[0].pitches}
+    assert first == {2, 5, 9, 0}  # Dm7
+
+
+def test_num_outputs_write_numbered_files_and_differ(jazz_run, capsys, tmp_path):
+    from apps.jazz import predict
+
+    code, err = run(
+        capsys,
+        predict,
+        [
+            "--model",
+            str(jazz_run),
+            "--chords",
+            "C7 | F7 | C7 | G7",
+            "--num-outputs",
+            "2",
+            "--no-score",
+            "--out",
+            str(tmp_path / "blues.mid"),
+        ],
+    )
+    assert code in (0, None), err
+    first, second = (mido.MidiFile(tmp_path / f"blues-{i}.mid") for i in (1, 2))
+    notes = [[m.note for m in f.tracks[1] if m.type == "note_on"] for f in (first, second)]
+    assert notes[0] != notes[1]
+    assert not (tmp_path / "blues-1.png").exists()
+
+
+@pytest.mark.parametrize(
+    "argv, fragments",
+    [
+        (["--chords", "Dm7 H7 | C"], ["H7", "bar 1"]),
+        (["--chords", "Dm7 G7", "--bars", "0"], ["--bars", "0"]),
+        (["--chords", "C7", "--bars", "1", "--primer", " ".join(["60"] * 9)], ["primer"]),
+        (["--chords", "C7", "--primer", "12"], ["12"]),
+        (["--chords", "C7", "--temperature", "-1"], ["temperature"]),
+        (["--chords-from", "missing.txt"], ["missing.txt"]),
+        ([], ["--chords"]),
+    ],
+)
+def test_predict_bad_input_is_one_clear_line(jazz_run, capsys, tmp_path, argv, fragments):
+    from apps.jazz import predict
+
+    code, err = run(
+        capsys, predict, ["--model", str(jazz_run), "--out", str(tmp_path / "x.mid"), *argv]
+    )
+    check_one_line(code, err, *fragments)
+    assert not list(tmp_path.iterdir())
+
+
+def test_chords_from_lead_sheet_text(jazz_run, capsys, tmp_path):
+    from apps.jazz import predict
+
+    sheet = tmp_path / "blues.txt"
+    sheet.write_text("# a blues in F\nF7 | Bb7 | F7 | % \nBb7 | % | F7 | D7\n")
+    code, err = run(
+        capsys,
+        predict,
+        [
+            "--model",
+            str(jazz_run),
+            "--chords-from",
+            str(sheet),
+            "--no-score",
+            "--out",
+            str(tmp_path / "f.mid"),
+        ],  # fmt: skip
+    )
+    assert code in (0, None), err
+    midi = mido.MidiFile(tmp_path / "f.mid")
+    assert sum(m.time for m in midi.tracks[1]) <= 8 * 4 * midi.ticks_per_beat
+
+
+def test_evaluate_reports_likelihood_and_solo_statistics(jazz_run, capsys):
+    from apps.jazz import evaluate
+
+    code, err = run(capsys, evaluate, ["--model", str(jazz_run), "--bars", "4"])
+    assert code in (0, None), err
+    assert "chord_tone_ratio" in err
+
+
+def test_evaluate_api_against_real_statistics(jazz_run):
+    from apps.jazz.evaluate import evaluate_model
+
+    result = evaluate_model(str(jazz_run), bars=4, seed=2)
+    assert result["likelihood"]["nll"] > 0 and 0 <= result["likelihood"]["accuracy"] <= 1
+    for side in ("real", "generated", "chords_zeroed"):
+        assert 0 <= result[side]["chord_tone_ratio"] <= 1
+        assert result[side]["scale_tone_ratio"] >= result[side]["chord_tone_ratio"]
+    assert set(result["targets"]) >= {"chord_tone_ratio_at_least_real"}
+    # A real dev solo copies itself from nowhere: its pieces are not in training.
+    assert result["real"]["longest_copy_notes"] >= 1
+
+
+def test_train_refuses_bidirectional_and_used_directory(jazz_run, capsys):
+    from apps.jazz import train
+
+    code, err = run(capsys, train, ["--out", str(jazz_run)])
+    check_one_line(code, err, "--overwrite")
+    code, err = run(capsys, train, ["--out", str(jazz_run) + "-bi", "--bidirectional"])
+    check_one_line(code, err, "--bidirectional")
+
+
+def test_saved_model_generates_without_seqapps(jazz_run, run_python, tmp_path):
+    """The exported generator runs with TensorFlow only and matches the in-process sampler."""
+    from seqapps import music
+
+    chords = music.chords_per_step(music.parse_progression("Dm7 G7 | Cmaj7"))
+    np.save(tmp_path / "chords.npy", chords)
+    script = textwrap.dedent(
+        f"""
+        import sys
+        import numpy as np
+        import tensorflow as tf
+        loaded = tf.saved_model.load({str(jazz_run / "saved_model")!r})
+        chords = tf.constant(np.load({str(tmp_path / "chords.npy")!r}))
+        out = loaded.signatures["serving_default"](
+            chords=chords, steps=tf.constant(96), temperature=tf.constant(0.8),
+            seed=tf.constant(4), beats_per_bar=tf.constant(4))
+        np.save({str(tmp_path / "tokens.npy")!r}, out["tokens"].numpy())
+        assert not any(name.startswith(("seqapps", "apps")) for name in sys.modules)
+        """
+    )
+    run_python(["-c", script], env={"PYTHONPATH": ""})
+    served = np.load(tmp_path / "tokens.npy")
+    assert served.shape == (96,)
+
+    from apps.jazz.model import sampler, sampler_conditions
+    from seqapps.export import load_model
+
+    model = load_model(str(jazz_run))
+    expected = sampler(model).generate(
+        1, 96, conditions=sampler_conditions(chords, 4), temperature=0.8, seed=4
+    )
+    np.testing.assert_array_equal(served, expected.tokens[0])
+    # The documented decoder turns the ids into MIDI without the training code.
+    path = music.write_midi(tmp_path / "served.mid", served, chords, tempo=120, beats_per_bar=4)
+    assert mido.MidiFile(path).tracks[1].name == "Melody"
