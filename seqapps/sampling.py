@@ -72,9 +72,29 @@ class RecurrentSampler:
             later tokens are `pad_id`, and the loop stops once every sequence
             is finished.
         pad_id: Token written after the end token.
+        head_sees_inputs: The head reads `[outputs; inputs]` (the last cell's
+            output concatenated with the step's input features), for models
+            whose output layer has such a skip connection.
+        tempered_ids: Optional token ids that temperature, `top_k` and `top_p`
+            apply to. The choice among them is reshaped while their total
+            probability, and every other token's, stays the model's: a melody
+            model can sharpen which pitch it plays without changing how often
+            it plays (`None`: every token is tempered).
     """
 
-    def __init__(self, cells, step_input, head, start_id, end_id=None, pad_id=0):
+    def __init__(
+        self,
+        cells,
+        step_input,
+        head,
+        start_id,
+        end_id=None,
+        pad_id=0,
+        head_sees_inputs=False,
+        tempered_ids=None,
+    ):
+        self.head_sees_inputs = bool(head_sees_inputs)
+        self.tempered_ids = None if tempered_ids is None else sorted(int(i) for i in tempered_ids)
         self.cells = list(cells)
         self.step_input = step_input
         self.head = head
@@ -90,12 +110,17 @@ class RecurrentSampler:
 
     def step(self, tokens, condition, step, states):
         """One step: `(logits [batch, vocab], new_states)` after `tokens`."""
-        inputs = self.step_input(tokens, condition, step)
+        import tensorflow as tf
+
+        step_inputs = self.step_input(tokens, condition, step)
+        outputs = step_inputs
         new_states = []
         for cell, state in zip(self.cells, states):
-            inputs, state = cell(inputs, list(state), training=False)
+            outputs, state = cell(outputs, list(state), training=False)
             new_states.append(_as_list(state))
-        return self.head(inputs), new_states
+        if self.head_sees_inputs:
+            outputs = tf.concat([outputs, tf.cast(step_inputs, outputs.dtype)], axis=-1)
+        return self.head(outputs), new_states
 
     # The loop ------------------------------------------------------------
     def _loop(self, steps, conditions, prefix, prefix_lengths, temperature, top_k, top_p, seed):
@@ -128,9 +153,28 @@ class RecurrentSampler:
             threshold = tf.reduce_min(tf.where(keep, ordered, ordered.dtype.max), axis=-1)
             return tf.where(logits < threshold[:, tf.newaxis], ordered.dtype.min, logits)
 
-        def choose(logits, step):
+        def reshape(logits):
             scaled = logits / tf.maximum(temperature, 1e-6)
-            scaled = tf.cond(filtering, lambda: filter_logits(scaled), lambda: scaled)
+            return tf.cond(filtering, lambda: filter_logits(scaled), lambda: scaled)
+
+        def reshape_group(logits):
+            # Temper and cut within the group, then give the group back its mass.
+            vocab = tf.shape(logits)[-1]
+            in_group = tf.scatter_nd(
+                [[i] for i in self.tempered_ids],
+                tf.ones([len(self.tempered_ids)], tf.bool),
+                [vocab],
+            )
+            log_probs = tf.nn.log_softmax(logits)
+            lowest = log_probs.dtype.min
+            group_mass = tf.reduce_logsumexp(
+                tf.where(in_group, log_probs, lowest), axis=-1, keepdims=True
+            )
+            inner = tf.nn.log_softmax(reshape(tf.where(in_group, log_probs, lowest)))
+            return tf.where(in_group, inner + group_mass, log_probs)
+
+        def choose(logits, step):
+            scaled = reshape(logits) if self.tempered_ids is None else reshape_group(logits)
             drawn = tf.random.stateless_categorical(
                 scaled, 1, seed=tf.stack([seed, step]), dtype=tf.int32
             )[:, 0]

@@ -11,8 +11,8 @@
      own tones always count);
    * pitch range (semitones, per solo) and notes per bar;
    * longest copy: the longest run of consecutive notes whose intervals and
-     rhythm (onset gaps and durations) occur verbatim, in any key, in a training
-     piece, in notes and in bars.
+     rhythm (onset gaps, durations, places in the bar) occur verbatim, in any
+     key, in a training piece, in notes and in bars.
 
 Without --data the dev split of the run is rebuilt from its config.json (same
 corpus, fraction and seed). JSON goes to stdout, a readable report to stderr.
@@ -113,15 +113,21 @@ def solo_statistics(tokens, chords, beats_per_bar=4):
     }
 
 
-def _transitions(notes):
-    """One hashable code per pair of consecutive notes: interval, onset gap, duration."""
+def _transitions(notes, beats_per_bar):
+    """One hashable code per pair of consecutive notes.
+
+    The code holds the interval, the onset gap, the first note's duration and
+    the second note's place in the bar: a copied phrase has the same intervals
+    and rhythm at the same place in the bar, in any key.
+    """
     if len(notes) < 2:
         return np.zeros(0, "uint64")
     pitch = np.array([n.pitch for n in notes], "int64")
     onset = np.array([n.onset for n in notes], "int64")
     duration = np.array([n.duration for n in notes], "int64")
+    place = onset[1:] % (music.STEPS_PER_BEAT * beats_per_bar)
     code = (pitch[1:] - pitch[:-1] + 128) * 1_000_003 + (onset[1:] - onset[:-1]) * 1009
-    code += duration[:-1]
+    code = (code + np.minimum(duration[:-1], 1000)) * 131 + place
     return code.astype("uint64")
 
 
@@ -137,10 +143,15 @@ def _gram_hashes(codes, k):
 
 
 class CopyDetector:
-    """Finds runs of notes that a training corpus holds verbatim (in any key)."""
+    """Finds runs of notes that a training corpus holds verbatim (in any key).
 
-    def __init__(self, training_tokens, max_notes=200):
-        self.codes = [_transitions(music.decode_tokens(t)) for t in training_tokens]
+    Args:
+        training_pieces: `(tokens, beats_per_bar)` of each training piece.
+        max_notes: Longest run looked for.
+    """
+
+    def __init__(self, training_pieces, max_notes=200):
+        self.codes = [_transitions(music.decode_tokens(t), b) for t, b in training_pieces]
         self.max_notes = max_notes
         self._grams = {}
 
@@ -151,11 +162,13 @@ class CopyDetector:
         return self._grams[k]
 
     def longest_copy(self, tokens, beats_per_bar=4):
-        """`(notes, bars)`: the longest copied run in notes, and the longest in bars."""
+        """`(notes, bars)`: the longest copied run in notes, and the longest in bars.
+
+        A run's length in bars runs from its first note's onset to its last's.
+        """
         notes = music.decode_tokens(tokens)
-        codes = _transitions(notes)
+        codes = _transitions(notes, beats_per_bar)
         onsets = np.array([n.onset for n in notes])
-        ends = np.array([n.onset + n.duration for n in notes])
         steps_per_bar = music.STEPS_PER_BEAT * beats_per_bar
         longest_notes, longest_bars = (1 if notes else 0), 0.0
         for k in range(1, min(len(codes), self.max_notes) + 1):
@@ -164,7 +177,8 @@ class CopyDetector:
                 break
             longest_notes = k + 1
             starts = np.flatnonzero(found)
-            spans = (ends[starts + k] - onsets[starts]) / steps_per_bar
+            # From the first onset to the last: the last note's length is not compared.
+            spans = (onsets[starts + k] - onsets[starts]) / steps_per_bar
             longest_bars = max(longest_bars, float(spans.max()))
         return longest_notes, longest_bars
 
@@ -320,7 +334,7 @@ def evaluate(model, options):
         "chords_zeroed": pooled_statistics(zeroed),
     }
     if train_pieces:
-        detector = CopyDetector([piece.tokens for piece in train_pieces])
+        detector = CopyDetector([(piece.tokens, piece.beats_per_bar) for piece in train_pieces])
         copies = [
             detector.longest_copy(tokens, piece.beats_per_bar)
             for piece, tokens in zip(dev, generated)

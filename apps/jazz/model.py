@@ -7,7 +7,9 @@ twelfth of a beat and its beat), and predicts the token of step `t`.
 
     x_t = [E_token(y_{t-1}); chord_t; E_step(t mod 12); E_beat(t div 12 mod beats_per_bar)]
     h_t = RNN_L(... RNN_1(x_t))
-    p(y_t | y_<t, chords) = softmax(W h_t + b)
+    p(y_t | y_<t, chords) = softmax(W [h_t; x_t] + b)
+
+(with `--no-input-skip`, `softmax(W h_t + b)`).
 
 Training uses teacher forcing; generation (`sampler`) runs the same layers
 one step at a time in `seqapps.sampling.RecurrentSampler`'s compiled loop.
@@ -48,6 +50,11 @@ def build_model(options):
     ):
         hidden = layer(hidden)
     hidden = keras.layers.Dropout(options.dropout, seed=options.seed, name="output_dropout")(hidden)
+    if getattr(options, "input_skip", False):
+        # The output layer also sees the step's chord and position directly, so
+        # "favour the chord's tones" is one linear map rather than something
+        # the recurrent state must carry.
+        hidden = keras.layers.Concatenate(name="skip")([hidden, features])
     logits = keras.layers.Dense(music.VOCAB_SIZE, name="next_token")(hidden)
     return keras.Model([tokens, chords, step_in_beat, beat_in_bar], logits, name="jazz_improviser")
 
@@ -80,6 +87,8 @@ def sampler(model):
 
     Its conditions are `[chord (13), beats_per_bar (1)]` per step; the step's
     place in the bar comes from the step index, so conditions may cycle.
+    Temperature, top-k and top-p apply to the choice of pitch only (see
+    `RecurrentSampler`'s `tempered_ids`).
     """
     import tensorflow as tf
 
@@ -107,8 +116,18 @@ def sampler(model):
         )
 
     cells = [layer.cell for layer in recurrent_layers(model)]
+    has_skip = any(layer.name == "skip" for layer in model.layers)
     return RecurrentSampler(
-        cells, step_input, model.get_layer("next_token"), start_id=music.START, pad_id=music.PAD
+        cells,
+        step_input,
+        model.get_layer("next_token"),
+        start_id=music.START,
+        pad_id=music.PAD,
+        head_sees_inputs=has_skip,
+        # Temperature and top-k/top-p reshape which pitch is played, not how
+        # often a note starts: at 12 steps per beat a note-on is rare at any
+        # one step, and tempering it would silence the solo.
+        tempered_ids=range(music.NOTE_OFFSET, music.VOCAB_SIZE),
     )
 
 

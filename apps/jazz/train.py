@@ -9,6 +9,7 @@ Examples:
   python -m apps.jazz.train --data ../shared/data/jazz/original_metheny.mid --out runs/metheny
 """
 
+import argparse
 import sys
 
 import numpy as np
@@ -63,6 +64,12 @@ def build_parser():
     model.add_argument("--embedding-dim", type=int, default=32, help="token vector size")
     model.add_argument(
         "--recurrent-dropout", type=float, default=0.0, help="dropout on recurrent connections"
+    )
+    model.add_argument(
+        "--input-skip",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="the output layer also reads the step's token, chord and position features",
     )
     model.add_argument(
         "--window-bars",

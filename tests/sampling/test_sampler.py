@@ -147,3 +147,21 @@ def test_bad_arguments_raise_clear_errors(kwargs, message):
     sampler = RecurrentSampler(cells, step_input, head, start_id=START)
     with pytest.raises(ValueError, match=message):
         sampler.generate(2, 3, **kwargs)
+
+
+def test_tempered_group_keeps_its_total_probability():
+    model, step_input, cells, head = _language_model(LSTM, conditioned=False, seed=7)
+    group = [3, 4, 5, 6, 7, 8, 9, 10]
+    sampler = RecurrentSampler(cells, step_input, head, start_id=START, tempered_ids=group)
+    probabilities = tf.nn.softmax(model([np.array([[START]])])).numpy()[0, 0]
+    group_mass = probabilities[group].sum()
+    draws = sampler.generate(4000, 1, top_k=1, seed=11).tokens[:, 0]
+    in_group = np.isin(draws, group)
+    # Within the group only its most likely token survives top_k=1 ...
+    assert set(draws[in_group].tolist()) == {group[int(np.argmax(probabilities[group]))]}
+    # ... while the group as a whole is drawn as often as the model says.
+    assert abs(in_group.mean() - group_mass) < 4 * np.sqrt(group_mass * (1 - group_mass) / 4000)
+    outside = draws[~in_group]
+    for token in set(range(VOCAB)) - set(group):
+        expected = probabilities[token] / (1 - group_mass)
+        assert abs(np.mean(outside == token) - expected) < 0.05
