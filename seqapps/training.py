@@ -505,3 +505,49 @@ def run_config(options, data_paths):
         "versions": library_versions(),
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
+
+
+def in_run_directory(options, train_in):
+    """Run `train_in(run_dir)` in the run directory of `--out`.
+
+    The directory is checked first (refused when used, unless `--overwrite` or
+    `--resume`), so no time goes into data before a clash is reported. If
+    training fails before its first checkpoint, a directory this run created
+    is removed again.
+    """
+    from seqapps.files import RunDir
+
+    run_dir = RunDir(options.out, options.overwrite, options.resume).prepare()
+    try:
+        return train_in(run_dir)
+    except BaseException:
+        if not run_dir.has_checkpoint():
+            run_dir.discard_if_new()
+        raise
+
+
+def save_run(run_dir, trainer, model, metrics, monitor, export=None):
+    """Write a finished run: `model.keras`, `metrics.json`, `curves.png`, `saved_model/`.
+
+    Args:
+        run_dir: The `seqapps.files.RunDir`.
+        trainer: The `Trainer` (its history draws the curves; its checkpoint is removed).
+        model: The Keras model to save.
+        metrics: What `metrics.json` holds.
+        monitor: The dev metric the curves highlight.
+        export: `export(model, path)` writing the SavedModel, or None (`--no-export`).
+    """
+    import keras
+
+    from seqapps import plots
+
+    with atomic_path(run_dir / "model.keras") as temporary:
+        model.save(temporary)
+    from seqapps.files import write_json
+
+    write_json(run_dir / "metrics.json", metrics)
+    plots.training_curves(trainer.history, run_dir / "curves.png", monitor=monitor)
+    if export is not None:
+        export(model, run_dir / "saved_model")
+    trainer.finish()
+    keras.backend.clear_session()

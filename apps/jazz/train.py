@@ -16,8 +16,13 @@ import numpy as np
 
 from seqapps import music
 from seqapps.cli import UserError, make_parser, options_from_kwargs, require, run_main
-from seqapps.files import RunDir, atomic_path, write_json
-from seqapps.training import add_training_arguments, check_training_options, command_line
+from seqapps.files import write_json
+from seqapps.training import (
+    add_training_arguments,
+    check_training_options,
+    command_line,
+    in_run_directory,
+)
 
 DEFAULTS = {
     "epochs": 20,
@@ -188,13 +193,7 @@ def train(options):
     """Train from parsed options; returns the metrics written to metrics.json."""
     require(options, "out")
     check_options(options)
-    run_dir = RunDir(options.out, options.overwrite, options.resume).prepare()
-    try:
-        return _train(options, run_dir)
-    except BaseException:
-        if not run_dir.has_checkpoint():
-            run_dir.discard_if_new()
-        raise
+    return in_run_directory(options, lambda run_dir: _train(options, run_dir))
 
 
 def split_pieces(options):
@@ -207,9 +206,43 @@ def split_pieces(options):
         return pieces, dev
     train_pieces, dev = data.split_dev(pieces, options.dev_fraction, options.seed)
     if not dev:
-        raise UserError(
-            "the corpus has a single piece, so no dev split can be made; add pieces or pass --dev"
+        train_pieces, dev = split_endings(pieces, options.dev_fraction)
+        print(
+            f"One piece (or one group of takes): its last {options.dev_fraction:.0%} of bars are "
+            "the dev set",
+            file=sys.stderr,
         )
+    return train_pieces, dev
+
+
+def split_endings(pieces, fraction):
+    """Hold out the last `fraction` of each piece's bars (for a corpus of one piece).
+
+    Returns:
+        `(train, dev)`: the openings and the endings, cut at a bar line.
+    """
+    import dataclasses
+
+    if not 0 < fraction < 1:
+        raise UserError(f"--dev-fraction must be in (0, 1); received {fraction}")
+    train_pieces, dev = [], []
+    for piece in pieces:
+        bar = music.STEPS_PER_BEAT * piece.beats_per_bar
+        bars = piece.steps // bar
+        if bars < 2:
+            raise UserError(f"{piece.source}: {bars} bar(s) are too few to hold out a dev part")
+        cut = min(bars - 1, max(1, round(bars * (1 - fraction)))) * bar
+        for part, start, end in ((train_pieces, 0, cut), (dev, cut, piece.steps)):
+            tokens = piece.tokens[start:end]
+            part.append(
+                dataclasses.replace(
+                    piece,
+                    name=f"{piece.name}[{start // bar + 1}:{end // bar}]",
+                    tokens=tokens,
+                    chords=piece.chords[start:end],
+                    notes=int(np.sum(tokens >= music.NOTE_OFFSET)),
+                )
+            )
     return train_pieces, dev
 
 
@@ -219,6 +252,7 @@ def _train(options, run_dir):
         inference_function,
         make_optimizer,
         run_config,
+        save_run,
         setup_runtime,
     )
 
@@ -228,7 +262,6 @@ def _train(options, run_dir):
     import tensorflow as tf
 
     from apps.jazz import model as jazz_model
-    from seqapps import plots
     from seqapps.batching import bucketed_batches, dataset_from_batches
 
     train_pieces, dev_pieces = split_pieces(options)
@@ -293,8 +326,6 @@ def _train(options, run_dir):
     )
     best = trainer.fit()
 
-    with atomic_path(run_dir / "model.keras") as temporary:
-        model.save(temporary)
     metrics = {
         "epoch": best["epoch"],
         "dev": {k: v for k, v in best.items() if k != "epoch"},
@@ -302,14 +333,9 @@ def _train(options, run_dir):
         "dev_pieces": len(dev_pieces),
         "dev_piece_names": [piece.name for piece in dev_pieces],
     }
-    write_json(run_dir / "metrics.json", metrics)
-    plots.training_curves(trainer.history, run_dir / "curves.png", monitor="nll")
-    if not options.no_export:
-        from apps.jazz.export import export
+    from apps.jazz.export import export
 
-        export(model, run_dir / "saved_model")
-    trainer.finish()
-    keras.backend.clear_session()
+    save_run(run_dir, trainer, model, metrics, "nll", None if options.no_export else export)
     print(
         f"Kept epoch {best['epoch']}: dev NLL {best['nll']:.4f} nats/step, accuracy "
         f"{best['accuracy']:.4f}. Wrote {run_dir.path}",

@@ -23,12 +23,13 @@ import numpy as np
 from apps.ner import data as ner_data
 from seqapps import tagging
 from seqapps.cli import UserError, make_parser, options_from_kwargs, require, run_main
-from seqapps.files import RunDir, write_json
+from seqapps.files import write_json
 from seqapps.training import (
     add_training_arguments,
     add_vocabulary_arguments,
     check_training_options,
     command_line,
+    in_run_directory,
 )
 
 DEFAULTS = {
@@ -199,13 +200,7 @@ def train(options):
     """Train from parsed options; returns the metrics written to metrics.json."""
     require(options, "data", "out")
     _check_options(options)
-    run_dir = RunDir(options.out, options.overwrite, options.resume).prepare()
-    try:
-        return _train(options, run_dir)
-    except BaseException:
-        if not run_dir.has_checkpoint():
-            run_dir.discard_if_new()
-        raise
+    return in_run_directory(options, lambda run_dir: _train(options, run_dir))
 
 
 def featurize(features, sentences):
@@ -261,17 +256,14 @@ def collate(words, casings, chars, tags, indices, replace=None, multiple=1):
 
 
 def _train(options, run_dir):
-    from seqapps.training import Trainer, make_optimizer, run_config, setup_runtime
+    from seqapps.training import Trainer, make_optimizer, run_config, save_run, setup_runtime
 
     strategy = setup_runtime(options)
 
-    import keras
     import tensorflow as tf
 
     from apps.ner import model as ner_model
-    from seqapps import plots
     from seqapps.batching import bucketed_batches, dataset_from_batches
-    from seqapps.files import atomic_path
     from seqapps.text import build_vocabulary, load_word_vectors
 
     train_set, dev_set, types = _load_data(options)
@@ -392,8 +384,6 @@ def _train(options, run_dir):
     best = trainer.fit()
 
     end_to_end = ner_model.build_end_to_end(features, inference, tags)
-    with atomic_path(run_dir / "model.keras") as temporary:
-        end_to_end.save(temporary)
     report = tagging.entity_scores(dev_gold, predict_dev(inference))
     report["data"] = str(dev_set.source)
     metrics = {
@@ -402,14 +392,9 @@ def _train(options, run_dir):
         "train_sentences": len(train_set),
         "seconds": trainer.history[-1]["seconds"] if trainer.history else 0.0,
     }
-    write_json(run_dir / "metrics.json", metrics)
-    plots.training_curves(trainer.history, run_dir / "curves.png", monitor="f1")
-    if not options.no_export:
-        from apps.ner.export import export
+    from apps.ner.export import export
 
-        export(end_to_end, run_dir / "saved_model")
-    trainer.finish()
-    keras.backend.clear_session()
+    save_run(run_dir, trainer, end_to_end, metrics, "f1", None if options.no_export else export)
     print(
         f"Kept epoch {best['epoch']}: dev entity F1 {100 * report['f1']:.2f} "
         f"(precision {100 * report['precision']:.2f}, recall {100 * report['recall']:.2f}). "

@@ -13,12 +13,13 @@ import numpy as np
 
 from apps.sentiment import data as sentiment_data
 from seqapps.cli import UserError, make_parser, options_from_kwargs, require, run_main
-from seqapps.files import RunDir, write_json
+from seqapps.files import write_json
 from seqapps.training import (
     add_training_arguments,
     add_vocabulary_arguments,
     check_training_options,
     command_line,
+    in_run_directory,
 )
 
 OOV_ID = 1  # the vectorizer's id of the unknown word
@@ -147,22 +148,20 @@ def train(options):
         value = getattr(options, name)
         if not 0.0 <= value < 1.0:
             raise UserError(f"--{name.replace('_', '-')} must be in [0, 1); received {value}")
-    # Refuse a used directory before spending time on data.
-    run_dir = RunDir(options.out, options.overwrite, options.resume).prepare()
-    try:
-        return _train(options, run_dir)
-    except BaseException:
-        if not run_dir.has_checkpoint():
-            run_dir.discard_if_new()
-        raise
+    return in_run_directory(options, lambda run_dir: _train(options, run_dir))
 
 
 def _train(options, run_dir):
-    from seqapps.training import Trainer, inference_function, run_config, setup_runtime
+    from seqapps.training import (
+        Trainer,
+        inference_function,
+        run_config,
+        save_run,
+        setup_runtime,
+    )
 
     strategy = setup_runtime(options)
 
-    import keras
     import tensorflow as tf
 
     from apps.sentiment import model as sentiment_model
@@ -270,23 +269,16 @@ def _train(options, run_dir):
     # The kept weights are in `core`; write the run's files.
     ordinal = sentiment_data.is_ordinal(labels)
     end_to_end = sentiment_model.build_end_to_end(vectorizer, core, labels, ordinal)
-    from seqapps.files import atomic_path
-
-    with atomic_path(run_dir / "model.keras") as temporary:
-        end_to_end.save(temporary)
     report = classification_report(dev_y, predict_dev(core).argmax(axis=1), labels)
     metrics = {"epoch": best["epoch"], "dev": report, "train_examples": len(train_set)}
-    write_json(run_dir / "metrics.json", metrics)
-    plots.training_curves(trainer.history, run_dir / "curves.png", monitor="accuracy")
     plots.confusion_matrix(
         report["confusion_matrix"], labels, run_dir / "confusion.png", "dev confusion matrix"
     )
-    if not options.no_export:
-        from apps.sentiment.export import export
+    from apps.sentiment.export import export
 
-        export(end_to_end, run_dir / "saved_model")
-    trainer.finish()
-    keras.backend.clear_session()
+    save_run(
+        run_dir, trainer, end_to_end, metrics, "accuracy", None if options.no_export else export
+    )
     print(
         f"Kept epoch {best['epoch']}: dev accuracy {report['accuracy']:.4f}, "
         f"macro-F1 {report['macro_f1']:.4f}. Wrote {run_dir.path}",

@@ -284,3 +284,18 @@ def test_compiled_improviser_equals_step_by_step_greedy_reference(jazz_run):
         sequence.append(int(primer[step]) if step < len(primer) else int(np.argmax(logits)))
     np.testing.assert_array_equal(solo.tokens, sequence[1:])
     assert sampler_conditions(chords, 3).shape == (len(chords), music.CHORD_DIM + 1)
+
+
+def test_a_single_piece_holds_out_its_last_bars_for_dev():
+    from apps.jazz.data import Piece
+    from apps.jazz.train import split_endings
+    from seqapps import music
+
+    notes = [music.Note(onset, 12, 60 + onset // 48) for onset in range(0, 20 * 48, 24)]
+    tokens = music.encode_notes(notes, 20 * 48)
+    chords = np.tile(music.chord_vector("C7"), (20 * 48, 1))
+    piece = Piece("tune", "tune.mid", tokens, chords, beats_per_bar=4, notes=len(notes))
+    train_pieces, dev = split_endings([piece], 0.1)
+    assert [p.steps for p in train_pieces] == [18 * 48] and [p.steps for p in dev] == [2 * 48]
+    np.testing.assert_array_equal(np.concatenate([train_pieces[0].tokens, dev[0].tokens]), tokens)
+    assert dev[0].notes == 4 and dev[0].name == "tune[19:20]"
