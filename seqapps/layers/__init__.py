@@ -3,6 +3,7 @@
 from seqapps.layers.argmax_tags import ArgmaxTags
 from seqapps.layers.bidirectional import Bidirectional
 from seqapps.layers.char_encoder import CharEncoder
+from seqapps.layers.char_vocabulary import CharVocabulary
 from seqapps.layers.class_labels import ClassLabels
 from seqapps.layers.crf import CRF, CRFLoss
 from seqapps.layers.gru import GRU
@@ -19,6 +20,7 @@ from seqapps.layers.token_features import TokenFeatures
 __all__ = [
     "ArgmaxTags",
     "CharEncoder",
+    "CharVocabulary",
     "TokenFeatures",
     "Bidirectional",
     "ClassLabels",

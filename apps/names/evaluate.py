@@ -1,0 +1,235 @@
+"""Evaluate a character-level language model: likelihood of a file, scores of strings, samples.
+
+--data FILE gives the negative log-likelihood per character in nats (every
+predicted character of every line, the end symbol of each line included; for
+running-text models, windows of --window characters), bits per character and
+perplexity (e to the NLL). --score STRING ... prints the log-probability of
+each string and of each of its characters. For line models, --samples N (default
+1000) also draws N samples at --temperature and compares them with the
+training lines: the share that is new, and their length distribution against
+the training lines' (summary statistics and the Kolmogorov-Smirnov statistic).
+
+Prints one JSON object on stdout and a readable report on stderr.
+
+Examples:
+  python -m apps.names.evaluate --model runs/dinos --data dev_names.txt
+  python -m apps.names.evaluate --model runs/dinos --score Tyrannosaurus Velociraptor
+"""
+
+import json
+import math
+import sys
+
+import numpy as np
+
+from seqapps.cli import UserError, make_parser, require, run_main
+
+END = "<end>"
+
+
+def score_strings(model, strings, batch_size=256):
+    """Log-probability of each string and of each of its characters.
+
+    Returns one dict per string: `text`, `log_prob` (natural log, end symbol
+    included for line models), `characters` (a list of `[character,
+    log_prob]`, the end symbol shown as `"<end>"`) and `unknown` (characters
+    the model never saw, scored as its unknown character).
+    """
+    from apps.names.model import encode_examples, target_log_probs, vocabulary_of
+
+    vocabulary = vocabulary_of(model)
+    strings = ["" if s is None else str(s) for s in strings]
+    pairs = encode_examples(vocabulary, strings)
+    values = target_log_probs(model, pairs, batch_size) if pairs else []
+    records = []
+    for text, log_probs in zip(strings, values):
+        shown = list(vocabulary.normalize(text))
+        if vocabulary.terminated:
+            shown.append(END)
+        records.append(
+            {
+                "text": text,
+                "log_prob": float(log_probs.sum()),
+                "characters": [[c, float(v)] for c, v in zip(shown, log_probs)],
+                "unknown": vocabulary.unknown_characters(text),
+            }
+        )
+    return records
+
+
+def evaluate_file(model, path, window=100, batch_size=256):
+    """Per-character likelihood of `model` on a file of lines (or running text).
+
+    Returns:
+        Dict with `data`, `examples`, `characters` (predicted characters, end
+        symbols included), `nll` (nats per character), `bits_per_char`,
+        `perplexity` and `unknown_characters` (characters of the file the model
+        never saw; each is scored as the unknown character).
+
+    Raises:
+        UserError: A missing, empty or non-UTF-8 file, or a bad window.
+    """
+    from apps.names import data as names_data
+    from apps.names.model import encode_examples, target_log_probs, vocabulary_of
+
+    vocabulary = vocabulary_of(model)
+    if vocabulary.terminated:
+        examples = names_data.read_lines(path)
+    else:
+        if window < 2:
+            raise UserError(f"--window must be at least 2; received {window}")
+        text = names_data.read_running_text(path)
+        examples = names_data.windows(text, window + 1)
+    pairs = encode_examples(vocabulary, examples)
+    values = target_log_probs(model, pairs, batch_size)
+    characters = sum(len(v) for v in values)
+    nll = -float(sum(v.sum() for v in values)) / characters
+    unknown = sum(len(vocabulary.unknown_characters(e)) for e in examples)
+    return {
+        "data": str(path),
+        "examples": len(examples),
+        "characters": characters,
+        "nll": nll,
+        "bits_per_char": nll / math.log(2),
+        "perplexity": math.exp(nll),
+        "unknown_characters": unknown,
+    }
+
+
+def sample_report(model, reference, count=1000, temperature=1.0, seed=1, max_len=None):
+    """Draw `count` samples; share new and length distribution against the training lines.
+
+    Args:
+        model: A names model of lines.
+        reference: The `TrainingReference` of its training lines.
+        count, temperature, seed, max_len: As for `sample_names`.
+
+    Returns:
+        Dict with `count`, `new`, `new_share`, `ended_share` (samples that
+        ended before `max_len`), `lengths` and `training_lengths` (summaries:
+        mean, std, quartiles, ...) and `ks_statistic` (largest gap between the
+        two length distributions' CDFs; 0 is identical).
+    """
+    from apps.names import data as names_data
+    from apps.names.predict import novelty_summary, sample_names
+
+    records = sample_names(
+        model, count, temperature, prefix="", max_len=max_len, seed=seed, reference=reference
+    )
+    new, checked = novelty_summary(records)
+    lengths = [r["length"] for r in records]
+    training = reference.lengths()
+    return {
+        "count": len(records),
+        "temperature": temperature,
+        "new": new,
+        "new_share": new / checked if checked else float("nan"),
+        "ended_share": float(np.mean([r["ended"] for r in records])),
+        "lengths": names_data.length_summary(lengths),
+        "training_lengths": names_data.length_summary(training),
+        "ks_statistic": names_data.ks_statistic(lengths, training),
+        "training_data": reference.description,
+    }
+
+
+def build_parser():
+    parser = make_parser("apps.names.evaluate", __doc__)
+    parser.add_argument("--model", help="run directory or .keras file")
+    parser.add_argument("--data", help="file to score: one example per line (or running text)")
+    parser.add_argument("--score", nargs="+", metavar="STRING", help="strings to score")
+    parser.add_argument(
+        "--samples",
+        type=int,
+        default=1000,
+        help="line models: draw this many samples and compare them with the training lines "
+        "(0: skip)",
+    )
+    parser.add_argument(
+        "--temperature", type=float, default=1.0, help="temperature of those samples"
+    )
+    parser.add_argument("--seed", type=int, default=1, help="seed of those samples")
+    parser.add_argument(
+        "--training-data",
+        help="training lines to compare samples with (default: the run's, from config.json)",
+    )
+    parser.add_argument(
+        "--window", type=int, default=100, help="running-text models: characters per window"
+    )
+    parser.add_argument("--batch-size", type=int, default=256, help="strings per batch")
+    return parser
+
+
+def _format_summary(summary):
+    return (
+        f"mean {summary['mean']:.2f}, std {summary['std']:.2f}, min {summary['min']:.0f}, "
+        f"quartiles {summary['q25']:.0f}/{summary['median']:.0f}/{summary['q75']:.0f}, "
+        f"90% {summary['q90']:.0f}, max {summary['max']:.0f}"
+    )
+
+
+def main(argv):
+    from apps.names import data as names_data
+    from apps.names.model import vocabulary_of
+    from seqapps.export import load_model
+
+    options = build_parser().parse_args(argv)
+    require(options, "model")
+    if not options.data and not options.score:
+        raise UserError("give --data FILE to evaluate, --score STRING ... to score, or both")
+    if options.samples < 0:
+        raise UserError(f"--samples must be >= 0; received {options.samples}")
+    model = load_model(options.model)
+    vocabulary = vocabulary_of(model)
+    report = {}
+    if options.data:
+        metrics = evaluate_file(model, options.data, options.window, options.batch_size)
+        report.update(metrics)
+        print(
+            f"{metrics['data']}: {metrics['examples']} examples, {metrics['characters']} "
+            f"characters: NLL {metrics['nll']:.4f} nats per character, "
+            f"{metrics['bits_per_char']:.4f} bits per character, "
+            f"perplexity {metrics['perplexity']:.3f}",
+            file=sys.stderr,
+        )
+        if metrics["unknown_characters"]:
+            print(
+                f"  {metrics['unknown_characters']} character(s) the model never saw, scored as "
+                "its unknown character",
+                file=sys.stderr,
+            )
+    if options.score:
+        report["scores"] = score_strings(model, options.score, options.batch_size)
+        for record in report["scores"]:
+            steps = "  ".join(f"{c} {v:.3f}" for c, v in record["characters"])
+            text, log_prob = record["text"], record["log_prob"]
+            print(f"{text!r}: log p = {log_prob:.4f}  |  {steps}", file=sys.stderr)
+            if record["unknown"]:
+                print(f"  never seen: {''.join(record['unknown'])!r}", file=sys.stderr)
+    if options.samples and vocabulary.terminated:
+        reference, note = names_data.training_reference(
+            options.model, options.training_data, "lines", vocabulary.lowercase
+        )
+        if reference is None:
+            print(f"samples not compared: {note}", file=sys.stderr)
+        else:
+            if not options.temperature >= 0:
+                raise UserError(
+                    f"--temperature must be >= 0 (0: greedy); received {options.temperature}"
+                )
+            samples = sample_report(
+                model, reference, options.samples, options.temperature, options.seed
+            )
+            report["samples"] = samples
+            print(
+                f"{samples['count']} samples at temperature {options.temperature:g}: "
+                f"{100 * samples['new_share']:.1f}% new; "
+                f"lengths {_format_summary(samples['lengths'])}\n"
+                f"  training lines: {_format_summary(samples['training_lengths'])}; "
+                f"Kolmogorov-Smirnov statistic {samples['ks_statistic']:.3f}",
+                file=sys.stderr,
+            )
+    print(json.dumps(report, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    run_main(main, prog="apps.names.evaluate")

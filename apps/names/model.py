@@ -1,0 +1,252 @@
+"""The character-level language model and the functions that score and sample with it.
+
+The saved model maps character ids `(batch, time)` to next-character logits
+`(batch, time, vocabulary)`: a `CharVocabulary` layer (identity; it keeps the
+characters in the `.keras` file) -> embedding or one-hot input -> seqapps
+recurrent layers -> dropout -> a dense layer of logits. Sequence `c1..cn` is
+fed as `[boundary, c1, ..., cn]` and its targets are `[c1, ..., cn, boundary]`
+(running-text windows have no final boundary).
+
+Training goes through `GradientNormTracker`, a wrapper whose train step also
+logs the global gradient norm (before clipping), the mean and the largest of
+the epoch.
+"""
+
+import keras
+import numpy as np
+
+from seqapps.layers import CharVocabulary
+from seqapps.training import recurrent_stack
+
+INPUTS = ("embedding", "onehot")
+# Default sampling limit in characters, by whether sequences end (lines) or not (running text).
+SAMPLE_LENGTH = {True: 40, False: 200}
+
+
+def default_length(vocabulary):
+    """The default sampling limit of a model with this vocabulary."""
+    return SAMPLE_LENGTH[vocabulary.terminated]
+
+
+def build_core(vocabulary, options):
+    """Character ids -> next-character logits, the vocabulary inside.
+
+    Args:
+        vocabulary: The `CharVocabulary` layer.
+        options: Parsed training options (`input`, `embedding_dim`,
+            `embedding_dropout`, `cell`, `units`, `layers`, `dropout`,
+            `recurrent_dropout`, `seed`).
+    """
+    size = vocabulary.size
+    ids = keras.Input((None,), dtype="int32", name="char_ids")
+    hidden = vocabulary(ids)
+    if options.input == "onehot":
+        # A frozen identity table is one-hot input that keeps the padding mask.
+        embedding = keras.layers.Embedding(
+            size,
+            size,
+            embeddings_initializer=keras.initializers.Identity(),
+            trainable=False,
+            mask_zero=True,
+            name="embedding",
+        )
+    else:
+        embedding = keras.layers.Embedding(
+            size, options.embedding_dim, mask_zero=True, name="embedding"
+        )
+    hidden = embedding(hidden)
+    if options.embedding_dropout:
+        hidden = keras.layers.Dropout(
+            options.embedding_dropout, seed=options.seed, name="embedding_dropout"
+        )(hidden)
+    for index, layer in enumerate(
+        recurrent_stack(options, return_sequences=True, recurrent_dropout=options.recurrent_dropout)
+    ):
+        hidden = layer(hidden)
+        if options.dropout:
+            hidden = keras.layers.Dropout(
+                options.dropout, seed=options.seed + index + 1, name=f"dropout_{index}"
+            )(hidden)
+    logits = keras.layers.Dense(size, dtype="float32", name="logits")(hidden)
+    return keras.Model(ids, logits, name="char_language_model")
+
+
+class MaxMetric(keras.metrics.Metric):
+    """The largest value seen since the last reset."""
+
+    def __init__(self, name="max", **kwargs):
+        super().__init__(name=name, **kwargs)
+        self.largest = self.add_variable(
+            shape=(), initializer="zeros", name="largest", aggregation="only_first_replica"
+        )
+
+    def update_state(self, value):
+        self.largest.assign(keras.ops.maximum(self.largest, keras.ops.cast(value, self.dtype)))
+
+    def result(self):
+        return keras.ops.convert_to_tensor(self.largest)
+
+
+class GradientNormTracker(keras.Model):
+    """Trains `core` on masked next-character cross-entropy and logs gradient norms.
+
+    The logged `loss` is the mean negative log-likelihood per predicted
+    character (nats) over the epoch; `grad_norm` and `grad_norm_max` are the
+    mean and largest global L2 norm of the gradients before the optimizer
+    clips them (per replica under a distribution strategy).
+    """
+
+    def __init__(self, core, **kwargs):
+        super().__init__(name="names_trainer", **kwargs)
+        self.core = core
+        self.loss_mean = keras.metrics.Mean(name="loss")
+        self.grad_norm_mean = keras.metrics.Mean(name="grad_norm")
+        self.grad_norm_max = MaxMetric(name="grad_norm_max")
+
+    def call(self, inputs, training=False):
+        return self.core(inputs, training=training)
+
+    def train_step(self, data):
+        import tensorflow as tf
+
+        inputs, targets = data
+        with tf.GradientTape() as tape:
+            logits = self(inputs, training=True)
+            mask = tf.cast(targets != CharVocabulary.PAD_ID, tf.float32)
+            losses = tf.nn.sparse_softmax_cross_entropy_with_logits(
+                targets, tf.cast(logits, tf.float32)
+            )
+            count = tf.reduce_sum(mask)
+            loss = tf.reduce_sum(losses * mask) / tf.maximum(count, 1.0)
+            # Each replica's gradient is summed across replicas.
+            replicas = tf.distribute.get_strategy().num_replicas_in_sync
+            scaled = self.optimizer.scale_loss(loss / replicas)
+        weights = self.trainable_weights
+        gradients = tape.gradient(scaled, weights)
+        norm = tf.linalg.global_norm(gradients) * replicas
+        if isinstance(self.optimizer, keras.optimizers.LossScaleOptimizer):
+            norm = norm / tf.cast(self.optimizer.scale, norm.dtype)
+        self.optimizer.apply_gradients(zip(gradients, weights))
+        self.loss_mean.update_state(loss, sample_weight=count)
+        self.grad_norm_mean.update_state(norm)
+        self.grad_norm_max.update_state(norm)
+        return {
+            "loss": self.loss_mean.result(),
+            "grad_norm": self.grad_norm_mean.result(),
+            "grad_norm_max": self.grad_norm_max.result(),
+        }
+
+
+# Parts of a trained model ----------------------------------------------------------------
+
+
+def vocabulary_of(model):
+    """The `CharVocabulary` layer of a names model (raises ValueError if absent)."""
+    for layer in model.layers:
+        if isinstance(layer, CharVocabulary):
+            return layer
+    raise ValueError(
+        f"model {model.name!r} has no CharVocabulary layer: not a character language model"
+    )
+
+
+def recurrent_layers(model):
+    from seqapps.layers import Bidirectional, Recurrent
+
+    layers = [layer for layer in model.layers if isinstance(layer, (Recurrent, Bidirectional))]
+    if any(isinstance(layer, Bidirectional) for layer in layers):
+        raise ValueError("a bidirectional model cannot generate text one character at a time")
+    return layers
+
+
+def encode_examples(vocabulary, strings):
+    """Model inputs and targets, one pair of id lists per string.
+
+    Inputs are `[boundary] + ids`; targets `ids + [boundary]` for terminated
+    vocabularies (names, lines), or `ids` with the inputs' last id dropped for
+    running text.
+    """
+    boundary = CharVocabulary.BOUNDARY_ID
+    pairs = []
+    for text in strings:
+        ids = vocabulary.encode(text)
+        if vocabulary.terminated:
+            pairs.append(([boundary, *ids], [*ids, boundary]))
+        else:
+            pairs.append(([boundary, *ids[:-1]], ids))
+    return pairs
+
+
+def padded(pairs, indices, multiple=1):
+    """`(inputs, targets)` int32 arrays of the chosen pairs, padded with 0."""
+    from seqapps.batching import pad
+
+    inputs = pad([pairs[i][0] for i in indices], multiple)
+    targets = pad([pairs[i][1] for i in indices], multiple)
+    return inputs, targets
+
+
+def step_log_probs(model):
+    """A compiled `(inputs, targets) -> log p(target)` per position (0 at padding)."""
+    if getattr(model, "_seqapps_step_log_probs", None) is None:
+        import tensorflow as tf
+
+        spec = tf.TensorSpec((None, None), tf.int32)
+
+        @tf.function(input_signature=[spec, spec])
+        def run(inputs, targets):
+            logits = tf.cast(model(inputs, training=False), tf.float32)
+            log_softmax = tf.nn.log_softmax(logits)
+            picked = tf.gather(log_softmax, targets, axis=-1, batch_dims=2)
+            return tf.where(targets != CharVocabulary.PAD_ID, picked, 0.0)
+
+        model._seqapps_step_log_probs = run
+    return model._seqapps_step_log_probs
+
+
+def target_log_probs(model, pairs, batch_size=256):
+    """Per-target log-probabilities of encoded pairs: one float64 array per pair."""
+    function = step_log_probs(model)
+    lengths = [len(target) for _, target in pairs]
+    order = np.argsort(lengths, kind="stable")
+    result = [None] * len(pairs)
+    for start in range(0, len(pairs), batch_size):
+        indices = order[start : start + batch_size]
+        inputs, targets = padded(pairs, indices)
+        values = function(inputs, targets).numpy().astype("float64")
+        for row, index in enumerate(indices):
+            result[index] = values[row, : lengths[index]]
+    return result
+
+
+def make_sampler(model):
+    """The shared compiled sampler over this model's layers.
+
+    Padding, the unknown character and (for running text, which has no end)
+    the boundary symbol are never generated: their logits are masked, so
+    sampled and beam-searched log-probabilities are under the model
+    restricted to the characters and the end symbol.
+    """
+    if getattr(model, "_seqapps_sampler", None) is None:
+        import tensorflow as tf
+
+        from seqapps.sampling import RecurrentSampler
+
+        vocabulary = vocabulary_of(model)
+        embedding = model.get_layer("embedding")
+        head = model.get_layer("logits")
+        never = np.zeros((vocabulary.size,), "float32")
+        never[[CharVocabulary.PAD_ID, CharVocabulary.UNKNOWN_ID]] = -1e9
+        if not vocabulary.terminated:
+            never[CharVocabulary.BOUNDARY_ID] = -1e9  # running text has no end
+        never = tf.constant(never)
+        model._seqapps_sampler = RecurrentSampler(
+            [layer.cell for layer in recurrent_layers(model)],
+            # The table row itself: calling the layer would attach a padding mask.
+            step_input=lambda tokens, condition, step: tf.gather(embedding.embeddings, tokens),
+            head=lambda outputs: tf.cast(head(outputs), tf.float32) + never,
+            start_id=CharVocabulary.BOUNDARY_ID,
+            end_id=CharVocabulary.BOUNDARY_ID if vocabulary.terminated else None,
+            pad_id=CharVocabulary.PAD_ID,
+        )
+    return model._seqapps_sampler

@@ -1,0 +1,54 @@
+"""Fixtures: synthetic names and one tiny model trained on them, shared by the read-only tests."""
+
+import random
+
+import pytest
+
+STARTS = ["Al", "Bra", "Cer", "Dra", "Ele", "Fo", "Gi", "Ha", "Io", "Ju", "Ky", "Lo"]
+MIDDLES = ["", "no", "ra", "ti", "lo", "ce"]
+ENDS = ["saurus", "don", "raptor", "ops", "mimus"]
+
+
+def synthetic_names(count, seed=0):
+    """Distinct dinosaur-like names built from a few syllables."""
+    rng = random.Random(seed)
+    names = set()
+    while len(names) < count:
+        names.add(rng.choice(STARTS) + rng.choice(MIDDLES) + rng.choice(ENDS))
+    return sorted(names)
+
+
+@pytest.fixture(scope="session")
+def names_file(tmp_path_factory):
+    path = tmp_path_factory.mktemp("names_data") / "names.txt"
+    path.write_text("\n".join(synthetic_names(160)) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="session")
+def trained_run(tmp_path_factory, names_file):
+    """A tiny model trained through the Python API (which the script runs), SavedModel included."""
+    from apps import names
+
+    out = tmp_path_factory.mktemp("names_runs") / "run"
+    names.train_model(
+        data=str(names_file),
+        out=str(out),
+        epochs=5,
+        patience=0,
+        units=32,
+        embedding_dim=8,
+        dropout=0.0,
+        embedding_dropout=0.0,
+        recurrent_dropout=0.0,
+        lr=0.02,
+        batch_size=8,
+    )
+    return out
+
+
+@pytest.fixture(scope="session")
+def model(trained_run):
+    from apps import names
+
+    return names.load(trained_run)

@@ -1,0 +1,98 @@
+"""Errors users can cause: one line naming the problem, exit 2, no traceback."""
+
+import pytest
+from support.cli import check_one_line, run
+
+from apps.names import evaluate, export, predict, train
+
+TINY = ["--units", "8", "--embedding-dim", "4", "--epochs", "1", "--no-export"]
+
+
+@pytest.mark.parametrize(
+    ("content", "flags", "fragments"),
+    [
+        (b"", [], ["bad.txt: no examples", "empty"]),
+        (b"\n  \n", [], ["bad.txt: no examples"]),
+        (b"Onlyname\n", [], ["1 distinct line(s) are too few", "--dev"]),
+        (b"Ab\nAb\n", [], ["1 distinct line(s) are too few"]),
+        (b"caf\xe9\n", [], ["bad.txt:1: bytes that are not UTF-8"]),
+        (b"", ["--mode", "text"], ["bad.txt: no text"]),
+        (b"abc", ["--mode", "text", "--window", "10"], ["too few to split off a dev set"]),
+    ],
+)
+def test_bad_training_data_leaves_no_run_dir(tmp_path, capsys, content, flags, fragments):
+    bad = tmp_path / "bad.txt"
+    bad.write_bytes(content)
+    out = tmp_path / "run"
+    code, err = run(capsys, train, ["--data", str(bad), "--out", str(out), *TINY, *flags])
+    check_one_line(code, err, *fragments)
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("flags", "fragment"),
+    [
+        (["--bidirectional"], "--bidirectional cannot be used"),
+        (["--clipvalue", "0"], "--clipvalue must be positive"),
+        (["--clipvalue", "2", "--clipnorm", "1"], "clip by value or by norm, not both"),
+        (["--window", "1"], "--window must be at least 2"),
+        (["--embedding-dropout", "1"], "--embedding-dropout must be in [0, 1)"),
+    ],
+)
+def test_bad_training_flags(tmp_path, capsys, names_file, flags, fragment):
+    out = tmp_path / "run"
+    code, err = run(capsys, train, ["--data", str(names_file), "--out", str(out), *TINY, *flags])
+    check_one_line(code, err, fragment)
+    assert not out.exists()
+
+
+def test_clipping_defaults_to_value_5_and_no_clip_turns_it_off():
+    def checked(*flags):
+        options = train.build_parser().parse_args(["--data", "x", "--out", "y", *flags])
+        train._check_options(options)
+        return options.clipvalue, options.clipnorm
+
+    assert checked() == (5.0, None)
+    assert checked("--clipnorm", "1") == (None, 1.0)  # clipping by norm replaces it
+    assert checked("--no-clip", "--clipnorm", "1") == (None, None)
+
+
+def test_one_line_file_is_training_data_with_a_dev_file(tmp_path, names_file):
+    one = tmp_path / "one.txt"
+    one.write_text("Alraptor\n", encoding="utf-8")
+    options = train.build_parser().parse_args(["--data", str(one), "--dev", str(names_file)])
+    train_set, dev_set = train._load_data(options)
+    assert train_set.strings == ["Alraptor"] and len(dev_set) == 160
+
+
+@pytest.mark.parametrize(
+    ("flags", "fragments"),
+    [
+        (["--prefix", "Alß"], ["--prefix 'Alß'", "'ß'", "not in the model's vocabulary"]),
+        (["--temperature", "-1"], ["--temperature must be >= 0 (0: greedy); received -1.0"]),
+        (["--top-k", "-2"], ["--top-k must be >= 0"]),
+        (["--top-p", "0"], ["--top-p must be in (0, 1]"]),
+        (["-n", "0"], ["-n must be a positive integer"]),
+        (["--max-len", "0"], ["--max-len must be a positive integer"]),
+        (["--prefix", "Alra", "--max-len", "4"], ["leaving none to sample", "--max-len 4"]),
+        (["--beam", "-1"], ["--beam must be a positive integer"]),
+    ],
+)
+def test_bad_predict_flags(trained_run, capsys, flags, fragments):
+    code, err = run(capsys, predict, ["--model", str(trained_run), *flags])
+    check_one_line(code, err, *fragments)
+
+
+def test_bad_evaluate_and_export_input(trained_run, tmp_path, capsys):
+    code, err = run(capsys, evaluate, ["--model", str(trained_run)])
+    check_one_line(code, err, "give --data FILE")
+    empty = tmp_path / "empty.txt"
+    empty.write_text("")
+    code, err = run(capsys, evaluate, ["--model", str(trained_run), "--data", str(empty)])
+    check_one_line(code, err, "empty.txt: no examples")
+    code, err = run(capsys, predict, ["--model", str(tmp_path)])
+    check_one_line(code, err, "no model.keras")
+    (tmp_path / "taken").mkdir()
+    (tmp_path / "taken" / "file").write_text("x")
+    code, err = run(capsys, export, ["--model", str(trained_run), "--out", str(tmp_path / "taken")])
+    check_one_line(code, err, "--overwrite")
