@@ -366,3 +366,39 @@ class RecurrentSampler:
             lengths=result["lengths"].numpy(),
             log_probs=result["log_probs"].numpy(),
         )
+
+
+def add_sampling_arguments(group, unit="tokens", temperature=1.0, top_k=0, top_p=1.0):
+    """Add `--temperature --top-k --top-p --seed` to a script's argument group.
+
+    Args:
+        group: An `ArgumentParser` or argument group.
+        unit: What is sampled, for the help texts ("characters", "pitches").
+        temperature, top_k, top_p: The script's defaults.
+    """
+    group.add_argument(
+        "--temperature", type=float, default=temperature, help="softmax temperature (0: greedy)"
+    )
+    group.add_argument(
+        "--top-k", type=int, default=top_k, help=f"sample among the k most likely {unit} (0: all)"
+    )
+    group.add_argument(
+        "--top-p",
+        type=float,
+        default=top_p,
+        help=f"sample among the most likely {unit} whose probabilities add up to p (1: all)",
+    )
+    group.add_argument("--seed", type=int, default=1, help="random seed (same seed, same output)")
+    return group
+
+
+def check_sampling_options(temperature, top_k=0, top_p=1.0):
+    """Raise `UserError` naming the flag for a value the sampler refuses."""
+    from seqapps.cli import UserError
+
+    if not temperature >= 0:
+        raise UserError(f"--temperature must be >= 0 (0: greedy); received {temperature}")
+    if top_k < 0:
+        raise UserError(f"--top-k must be >= 0 (0: no limit); received {top_k}")
+    if not 0.0 < top_p <= 1.0:
+        raise UserError(f"--top-p must be in (0, 1]; received {top_p}")

@@ -29,6 +29,7 @@ import numpy as np
 
 from seqapps import music
 from seqapps.cli import UserError, make_parser, require, run_main
+from seqapps.sampling import add_sampling_arguments, check_sampling_options
 
 # Chord templates (intervals above the root) and the scale each implies,
 # most specific first.
@@ -216,10 +217,7 @@ def build_parser():
     parser.add_argument(
         "--bars", type=int, default=32, help="improvise over the first N bars of each dev piece"
     )
-    parser.add_argument("--temperature", type=float, default=1.0, help="sampling temperature")
-    parser.add_argument("--top-k", type=int, default=0, help="top-k sampling (0: off)")
-    parser.add_argument("--top-p", type=float, default=1.0, help="nucleus sampling (1: off)")
-    parser.add_argument("--seed", type=int, default=1, help="sampling seed")
+    add_sampling_arguments(parser, unit="pitches")
     parser.add_argument(
         "--samples",
         metavar="DIR",
@@ -306,6 +304,7 @@ def evaluate(model, options):
     train_pieces, dev, window_bars = _corpora(options)
     if options.bars < 1:
         raise UserError(f"--bars must be >= 1; received {options.bars}")
+    check_sampling_options(options.temperature, options.top_k, options.top_p)
     windows = train.training_windows(dev, window_bars)
     likelihood = train.token_scores(inference_function(model), windows)
     likelihood["perplexity"] = float(np.exp(likelihood["nll"]))

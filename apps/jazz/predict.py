@@ -22,6 +22,7 @@ import numpy as np
 
 from seqapps import music
 from seqapps.cli import UserError, make_parser, require, run_main
+from seqapps.sampling import add_sampling_arguments, check_sampling_options
 
 PRIMER_NOTE_STEPS = music.STEPS_PER_BEAT // 2  # a primer given as pitches plays eighth notes
 
@@ -64,19 +65,7 @@ def build_parser():
         '"60 62 64" played as eighth notes',
     )
     sampling = parser.add_argument_group("sampling")
-    sampling.add_argument(
-        "--temperature", type=float, default=1.0, help="softmax temperature (0: greedy)"
-    )
-    sampling.add_argument(
-        "--top-k", type=int, default=0, help="sample among the k most likely tokens (0: all)"
-    )
-    sampling.add_argument(
-        "--top-p",
-        type=float,
-        default=1.0,
-        help="sample among the most likely tokens whose probabilities add up to p (1: all)",
-    )
-    sampling.add_argument("--seed", type=int, default=1, help="random seed (same seed, same solo)")
+    add_sampling_arguments(sampling, unit="pitches")
     sampling.add_argument(
         "--num-outputs", type=int, default=1, help="solos to generate (file names get -1, -2, ...)"
     )
@@ -201,15 +190,7 @@ def improvise(
             f"the primer lasts {len(primer) / steps_per_bar:.2f} bars, longer than the "
             f"{bars} bar(s) requested"
         )
-    for name, value, ok in (
-        ("temperature", temperature, temperature >= 0),
-        ("top-k", top_k, top_k >= 0),
-        ("top-p", top_p, 0 < top_p <= 1),
-    ):
-        if not ok:
-            raise UserError(
-                f"--{name} {value}: must be {'in (0, 1]' if name == 'top-p' else '>= 0'}"
-            )
+    check_sampling_options(temperature, top_k, top_p)
     if not hasattr(model, "_seqapps_sampler"):
         model._seqapps_sampler = sampler(model)
     result = model._seqapps_sampler.generate(

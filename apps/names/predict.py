@@ -20,6 +20,7 @@ import sys
 import numpy as np
 
 from seqapps.cli import UserError, make_parser, require, run_main
+from seqapps.sampling import add_sampling_arguments, check_sampling_options
 from seqapps.tabular import write_records
 
 NEW, SEEN = "new", "in training data"
@@ -107,12 +108,7 @@ def sample_names(
 
     if count < 1:
         raise UserError(f"-n must be a positive integer; received {count}")
-    if not temperature >= 0:
-        raise UserError(f"--temperature must be >= 0 (0: greedy); received {temperature}")
-    if top_k < 0:
-        raise UserError(f"--top-k must be >= 0 (0: no limit); received {top_k}")
-    if not 0.0 < top_p <= 1.0:
-        raise UserError(f"--top-p must be in (0, 1]; received {top_p}")
+    check_sampling_options(temperature, top_k, top_p)
     vocabulary, prefix_ids, max_len = _prepare(model, prefix, max_len)
     if temperature == 0:
         count = 1  # greedy decoding has one answer
@@ -168,18 +164,7 @@ def build_parser():
     parser = make_parser("apps.names.predict", __doc__)
     parser.add_argument("--model", help="run directory or .keras file")
     parser.add_argument("-n", "--count", type=int, default=20, help="number of samples")
-    parser.add_argument(
-        "--temperature", type=float, default=1.0, help="softmax temperature (0: greedy)"
-    )
-    parser.add_argument(
-        "--top-k", type=int, default=0, help="sample among the k most likely characters (0: all)"
-    )
-    parser.add_argument(
-        "--top-p",
-        type=float,
-        default=1.0,
-        help="sample among the most likely characters whose probabilities reach p (1: all)",
-    )
+    add_sampling_arguments(parser, unit="characters")
     parser.add_argument("--prefix", default="", help="characters every sample starts with")
     parser.add_argument(
         "--max-len",
@@ -188,7 +173,6 @@ def build_parser():
         help="most characters per sample, prefix included (default: 40 for names and lines, "
         "200 for running text)",
     )
-    parser.add_argument("--seed", type=int, default=1, help="random seed (same seed, same samples)")
     parser.add_argument(
         "--beam",
         type=int,
