@@ -27,6 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
+from apps.jazz.predict import DEFAULT_TEMPERATURE, DEFAULT_TOP_P
 from seqapps import music
 from seqapps.cli import UserError, make_parser, require, run_main
 from seqapps.sampling import add_sampling_arguments, check_sampling_options
@@ -217,7 +218,9 @@ def build_parser():
     parser.add_argument(
         "--bars", type=int, default=32, help="improvise over the first N bars of each dev piece"
     )
-    add_sampling_arguments(parser, unit="pitches")
+    add_sampling_arguments(
+        parser, unit="pitches", temperature=DEFAULT_TEMPERATURE, top_p=DEFAULT_TOP_P
+    )
     parser.add_argument(
         "--samples",
         metavar="DIR",

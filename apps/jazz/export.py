@@ -6,7 +6,8 @@ The `serving_default` (also `generate`) signature takes
   classes, C first, then a "no chord" flag; `seqapps.music.chords_per_step`
   builds it from symbols). It cycles when `steps` is longer.
 * `steps`: int32 scalar, the number of steps to generate (12 per beat).
-* `temperature`: float32 scalar (0: greedy).
+* `temperature`: float32 scalar (0: greedy) and `top_p`: float32 scalar
+  (1: off), applied to the choice of pitch (the recipe: 0.8 and 0.9).
 * `seed`: int32 scalar (the same seed gives the same solo).
 * `beats_per_bar`: int32 scalar (4 for 4/4); step 0 is a downbeat.
 
@@ -32,7 +33,7 @@ def export(model, out):
 
     generator = sampler(model)
 
-    def generate(chords, steps, temperature, seed, beats_per_bar):
+    def generate(chords, steps, temperature, top_p, seed, beats_per_bar):
         meter = tf.fill([tf.shape(chords)[0], 1], tf.cast(beats_per_bar, tf.float32))
         conditions = tf.concat([tf.cast(chords, tf.float32), meter], axis=1)[tf.newaxis]
         result = generator._loop(
@@ -42,7 +43,7 @@ def export(model, out):
             prefix_lengths=tf.zeros([1], tf.int32),
             temperature=temperature,
             top_k=0,
-            top_p=1.0,
+            top_p=top_p,
             seed=seed,
         )
         return {"tokens": result["tokens"][0]}
@@ -51,6 +52,7 @@ def export(model, out):
         tf.TensorSpec([None, music.CHORD_DIM], tf.float32, name="chords"),
         tf.TensorSpec([], tf.int32, name="steps"),
         tf.TensorSpec([], tf.float32, name="temperature"),
+        tf.TensorSpec([], tf.float32, name="top_p"),
         tf.TensorSpec([], tf.int32, name="seed"),
         tf.TensorSpec([], tf.int32, name="beats_per_bar"),
     ]

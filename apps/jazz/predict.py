@@ -25,6 +25,9 @@ from seqapps.cli import UserError, make_parser, require, run_main
 from seqapps.sampling import add_sampling_arguments, check_sampling_options
 
 PRIMER_NOTE_STEPS = music.STEPS_PER_BEAT // 2  # a primer given as pitches plays eighth notes
+# The recipe's sampling (see the README's results): it applies to the choice of pitch only.
+DEFAULT_TEMPERATURE = 0.8
+DEFAULT_TOP_P = 0.9
 
 
 @dataclasses.dataclass
@@ -65,7 +68,9 @@ def build_parser():
         '"60 62 64" played as eighth notes',
     )
     sampling = parser.add_argument_group("sampling")
-    add_sampling_arguments(sampling, unit="pitches")
+    add_sampling_arguments(
+        sampling, unit="pitches", temperature=DEFAULT_TEMPERATURE, top_p=DEFAULT_TOP_P
+    )
     sampling.add_argument(
         "--num-outputs", type=int, default=1, help="solos to generate (file names get -1, -2, ...)"
     )
@@ -146,9 +151,9 @@ def improvise(
     bars=None,
     beats_per_bar=4,
     primer=None,
-    temperature=1.0,
+    temperature=DEFAULT_TEMPERATURE,
     top_k=0,
-    top_p=1.0,
+    top_p=DEFAULT_TOP_P,
     seed=1,
     num_outputs=1,
     tempo=120.0,
@@ -163,7 +168,9 @@ def improvise(
         bars: Bars to generate (default: the progression once).
         beats_per_bar: Beats per bar.
         primer: Tokens that open every solo (see `read_primer`).
-        temperature, top_k, top_p, seed: Sampling (see `seqapps.sampling`).
+        temperature, top_k, top_p, seed: Sampling of the pitches (see
+            `apps.jazz.model.sampler`); when a note starts keeps the model's
+            probabilities.
         num_outputs: Solos to generate (one batch).
         tempo: Recorded in each `Solo`.
         jit: Compile the loop with XLA.

@@ -234,7 +234,7 @@ def test_saved_model_generates_without_seqapps(jazz_run, run_python, tmp_path):
         chords = tf.constant(np.load({str(tmp_path / "chords.npy")!r}))
         out = loaded.signatures["serving_default"](
             chords=chords, steps=tf.constant(96), temperature=tf.constant(0.8),
-            seed=tf.constant(4), beats_per_bar=tf.constant(4))
+            top_p=tf.constant(0.9), seed=tf.constant(4), beats_per_bar=tf.constant(4))
         np.save({str(tmp_path / "tokens.npy")!r}, out["tokens"].numpy())
         assert not any(name.startswith(("seqapps", "apps")) for name in sys.modules)
         """
@@ -248,7 +248,7 @@ def test_saved_model_generates_without_seqapps(jazz_run, run_python, tmp_path):
 
     model = load_model(str(jazz_run))
     expected = sampler(model).generate(
-        1, 96, conditions=sampler_conditions(chords, 4), temperature=0.8, seed=4
+        1, 96, conditions=sampler_conditions(chords, 4), temperature=0.8, top_p=0.9, seed=4
     )
     np.testing.assert_array_equal(served, expected.tokens[0])
     # The documented decoder turns the ids into MIDI without the training code.
