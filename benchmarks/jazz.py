@@ -12,7 +12,8 @@ Times one solo (batch 1) and a batch of 64 solos over a ii-V-I progression:
 * `python loop + compiled step`: a Python loop around one compiled step
   function that carries the state (no re-reading of the past);
 * `seqapps.sampling` without XLA and with XLA (`jit=True`): the whole
-  generation in one `tf.function` while loop.
+  generation in one `tf.function` while loop, with the recipe's sampling
+  (pitch temperature 0.8, top-p 0.9: a sort of the logits every step).
 
 Without --model an untrained model of the default recipe (2 x 256 LSTM) is
 built: speed does not depend on the weights. Each figure is the median of
@@ -49,6 +50,7 @@ def main():
 
     from apps.jazz import model as jazz_model
     from apps.jazz import train as jazz_train
+    from apps.jazz.predict import DEFAULT_TEMPERATURE, DEFAULT_TOP_P
     from seqapps import music
     from seqapps.export import load_model
 
@@ -95,7 +97,14 @@ def main():
     def compiled(jit):
         def run(batch_size):
             batch_conditions = np.tile(conditions[np.newaxis], (batch_size, 1, 1))
-            sampler.generate(batch_size, options.steps, conditions=batch_conditions, jit=jit)
+            sampler.generate(
+                batch_size,
+                options.steps,
+                conditions=batch_conditions,
+                temperature=DEFAULT_TEMPERATURE,
+                top_p=DEFAULT_TOP_P,
+                jit=jit,
+            )
             return options.steps
 
         return run
