@@ -123,7 +123,12 @@ class RecurrentSampler:
         return self.head(outputs), new_states
 
     # The loop ------------------------------------------------------------
-    def _loop(self, steps, conditions, prefix, prefix_lengths, temperature, top_k, top_p, seed):
+    def loop(self, steps, conditions, prefix, prefix_lengths, temperature, top_k, top_p, seed):
+        """The generation graph, to call inside a `tf.function` (e.g. a SavedModel endpoint).
+
+        Arguments are tensors as described in `function`; `conditions` may be
+        None. Returns a dict of `tokens`, `lengths` and `log_probs` tensors.
+        """
         import tensorflow as tf
 
         # The batch comes from the prefix's static shape so XLA sees fixed sizes.
@@ -251,14 +256,14 @@ class RecurrentSampler:
             if conditioned:
 
                 def run(steps, conditions, prefix, prefix_lengths, temperature, top_k, top_p, seed):
-                    return self._loop(
+                    return self.loop(
                         steps, conditions, prefix, prefix_lengths, temperature, top_k, top_p, seed
                     )
 
             else:
 
                 def run(steps, prefix, prefix_lengths, temperature, top_k, top_p, seed):
-                    return self._loop(
+                    return self.loop(
                         steps, None, prefix, prefix_lengths, temperature, top_k, top_p, seed
                     )
 

@@ -36,7 +36,7 @@ def export(model, out):
     def generate(chords, steps, temperature, top_p, seed, beats_per_bar):
         meter = tf.fill([tf.shape(chords)[0], 1], tf.cast(beats_per_bar, tf.float32))
         conditions = tf.concat([tf.cast(chords, tf.float32), meter], axis=1)[tf.newaxis]
-        result = generator._loop(
+        result = generator.loop(
             steps,
             conditions,
             prefix=tf.zeros([1, 1], tf.int32),
