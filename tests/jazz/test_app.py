@@ -299,3 +299,38 @@ def test_a_single_piece_holds_out_its_last_bars_for_dev():
     assert [p.steps for p in train_pieces] == [18 * 48] and [p.steps for p in dev] == [2 * 48]
     np.testing.assert_array_equal(np.concatenate([train_pieces[0].tokens, dev[0].tokens]), tokens)
     assert dev[0].notes == 4 and dev[0].name == "tune[19:20]"
+
+
+def test_chords_from_a_lead_sheet_score_and_primer_from_a_midi_file(jazz_run, capsys, tmp_path):
+    import music21
+
+    from apps.jazz import predict
+    from seqapps import music
+
+    sheet = music21.corpus.getWork("leadSheet/fosterBrownHair.mxl")
+    primer = music.write_midi(
+        tmp_path / "lick.mid", music.encode_notes([music.Note(0, 3, 67), music.Note(3, 9, 71)], 12)
+    )
+    code, err = run(
+        capsys,
+        predict,
+        [
+            "--model",
+            str(jazz_run),
+            "--chords-from",
+            str(sheet),
+            "--primer",
+            str(primer),
+            "--bars",
+            "4",
+            "--no-score",
+            "--out",
+            str(tmp_path / "brown.mid"),
+        ],  # fmt: skip
+    )
+    assert code in (0, None), err
+    midi = mido.MidiFile(tmp_path / "brown.mid")
+    melody = [m for m in midi.tracks[1] if m.type == "note_on" and m.velocity > 0]
+    assert [m.note for m in melody[:2]] == [67, 71]
+    chord_notes = [m.note for m in midi.tracks[2] if m.type == "note_on" and m.velocity > 0]
+    assert chord_notes  # the lead sheet's chord symbols became block chords
