@@ -35,7 +35,8 @@ def build_core(vocabulary, options):
         vocabulary: The `CharVocabulary` layer.
         options: Parsed training options (`input`, `embedding_dim`,
             `embedding_dropout`, `cell`, `units`, `layers`, `dropout`,
-            `recurrent_dropout`, `seed`).
+            `recurrent_dropout`, `seed`; optional `input_skip`: the dense layer
+            reads `[recurrent output; character vector]`).
     """
     size = vocabulary.size
     ids = keras.Input((None,), dtype="int32", name="char_ids")
@@ -59,6 +60,7 @@ def build_core(vocabulary, options):
         hidden = keras.layers.Dropout(
             options.embedding_dropout, seed=options.seed, name="embedding_dropout"
         )(hidden)
+    step_inputs = hidden
     for index, layer in enumerate(
         recurrent_stack(options, return_sequences=True, recurrent_dropout=options.recurrent_dropout)
     ):
@@ -67,8 +69,16 @@ def build_core(vocabulary, options):
             hidden = keras.layers.Dropout(
                 options.dropout, seed=options.seed + index + 1, name=f"dropout_{index}"
             )(hidden)
+    if getattr(options, "input_skip", False):
+        # The head also reads the previous character's vector: a direct bigram path.
+        hidden = keras.layers.Concatenate(name="input_skip")([hidden, step_inputs])
     logits = keras.layers.Dense(size, dtype="float32", name="logits")(hidden)
     return keras.Model(ids, logits, name="char_language_model")
+
+
+def has_input_skip(model):
+    """Whether the model's output layer also reads the input vectors (`--input-skip`)."""
+    return any(layer.name == "input_skip" for layer in model.layers)
 
 
 class MaxMetric(keras.metrics.Metric):
@@ -248,5 +258,6 @@ def make_sampler(model):
             start_id=CharVocabulary.BOUNDARY_ID,
             end_id=CharVocabulary.BOUNDARY_ID if vocabulary.terminated else None,
             pad_id=CharVocabulary.PAD_ID,
+            head_sees_inputs=has_input_skip(model),
         )
     return model._seqapps_sampler

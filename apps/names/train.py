@@ -1,7 +1,7 @@
 """Train a character-level language model on names, words, short lines or running text.
 
-The defaults are the recipe measured in apps/names/README.md (dev negative
-log-likelihood per character at most 1.50 nats on dinos.txt).
+The defaults are the recipe measured in apps/names/README.md (target: dev
+negative log-likelihood per character at most 1.50 nats on dinos.txt).
 
 Examples:
   python -m apps.names.train --data ../shared/data/names/dinos.txt --out runs/dinos
@@ -11,6 +11,7 @@ Examples:
       --lr 0.05 --out runs/no_clip          # shows why gradient clipping matters
 """
 
+import argparse
 import math
 import sys
 
@@ -75,7 +76,28 @@ def build_parser():
     model.add_argument(
         "--recurrent-dropout", type=float, default=0.2, help="dropout on recurrent connections"
     )
+    model.add_argument(
+        "--input-skip",
+        action=argparse.BooleanOptionalAction,
+        default=False,
+        help="the output layer also reads the previous character's vector, next to the "
+        "recurrent output (a direct bigram path)",
+    )
     add_training_arguments(parser, **DEFAULTS)
+    schedule = parser.add_argument_group("learning-rate reduction on plateau")
+    schedule.add_argument(
+        "--plateau",
+        type=int,
+        default=3,
+        help="after this many epochs without a better dev NLL, go back to the best weights and "
+        "multiply the learning rate by --plateau-factor (0: off, a constant learning rate)",
+    )
+    schedule.add_argument(
+        "--plateau-factor",
+        type=float,
+        default=0.5,
+        help="learning-rate factor of each --plateau reduction",
+    )
     extras = parser.add_argument_group("gradient clipping")
     extras.description = (
         "Gradients are clipped by value (--clipvalue, default 5) unless --clipnorm (clip by "
@@ -111,6 +133,12 @@ def _check_options(options):
         raise UserError(
             f"--embedding-dim must be a positive integer; received {options.embedding_dim}"
         )
+    if options.plateau < 0:
+        raise UserError(
+            f"--plateau must be 0 (off) or a positive integer; received {options.plateau}"
+        )
+    if not 0.0 < options.plateau_factor < 1.0:
+        raise UserError(f"--plateau-factor must be in (0, 1); received {options.plateau_factor}")
     if options.window < 2:
         raise UserError(f"--window must be at least 2; received {options.window}")
     for name in ("embedding_dropout", "recurrent_dropout"):
@@ -203,6 +231,8 @@ def _train(options, run_dir):
     write_json(run_dir / "config.json", config)
 
     trainer = Trainer(trainable, run_dir, options, train_batches, evaluate_dev, "nll", mode="min")
+    if options.plateau:
+        trainer.evaluate_dev = _reduce_on_plateau(trainer, evaluate_dev, options)
     best = trainer.fit()
 
     # The kept weights are in `core`; write the run's files.
@@ -223,6 +253,30 @@ def _train(options, run_dir):
         file=sys.stderr,
     )
     return metrics
+
+
+def _reduce_on_plateau(trainer, evaluate_dev, options):
+    """`evaluate_dev` with `--plateau` learning-rate reductions, for `trainer`.
+
+    Uses the trainer's own best value and count of epochs without improvement
+    (both kept in its checkpoints), so `--resume` continues the schedule.
+    """
+
+    import numpy as np
+
+    def evaluate(trainable):
+        metrics = evaluate_dev(trainable)
+        best = trainer.run_dir.checkpoint_dir / "best.weights.h5"
+        stalled = trainer.best is not None and metrics["nll"] >= trainer.best
+        if stalled and (trainer.wait + 1) % options.plateau == 0 and best.exists():
+            rate = float(np.asarray(trainable.optimizer.learning_rate)) * options.plateau_factor
+            # The saved weights hold the optimizer's state, its learning rate included.
+            trainable.load_weights(best)
+            trainable.optimizer.learning_rate.assign(rate)
+            print(f"Plateau: back to the best weights, learning rate {rate:g}", file=sys.stderr)
+        return metrics
+
+    return evaluate
 
 
 def train_model(**kwargs):

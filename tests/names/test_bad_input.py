@@ -37,6 +37,8 @@ def test_bad_training_data_leaves_no_run_dir(tmp_path, capsys, content, flags, f
         (["--clipvalue", "2", "--clipnorm", "1"], "clip by value or by norm, not both"),
         (["--window", "1"], "--window must be at least 2"),
         (["--embedding-dropout", "1"], "--embedding-dropout must be in [0, 1)"),
+        (["--plateau", "-1"], "--plateau must be 0 (off) or a positive integer"),
+        (["--plateau", "2", "--plateau-factor", "1"], "--plateau-factor must be in (0, 1)"),
     ],
 )
 def test_bad_training_flags(tmp_path, capsys, names_file, flags, fragment):

@@ -119,3 +119,70 @@ def test_running_text_models_score_without_an_end_symbol_and_sample_to_the_limit
     samples = names.sample_names(untrained, count=3, max_len=12, prefix="ab", seed=1)
     assert all(r["length"] == 12 and not r["ended"] for r in samples)
     assert all(r["sample"].startswith("ab") for r in samples)
+
+
+def test_input_skip_models_sample_beam_and_score_like_the_keras_model(tmp_path):
+    import keras
+
+    from apps.names.model import build_core, has_input_skip
+    from apps.names.train import build_parser
+    from seqapps.export import load_model
+
+    options = build_parser().parse_args(
+        ["--units", "8", "--embedding-dim", "4", "--seed", "3", "--input-skip"]
+    )
+    vocabulary = CharVocabulary(list("abcd"), name="vocabulary")
+    built = build_core(vocabulary, options)
+    built.save(tmp_path / "model.keras")
+    untrained = load_model(str(tmp_path / "model.keras"))
+    assert has_input_skip(untrained) and make_sampler(untrained).head_sees_inputs
+    assert isinstance(untrained.get_layer("input_skip"), keras.layers.Concatenate)
+    for text in ("abca", "d", ""):
+        [record] = names.score_strings(untrained, [text])
+        assert record["log_prob"] == pytest.approx(sum(_by_hand(untrained, text)), abs=1e-4)
+    greedy = names.sample_names(untrained, count=1, temperature=0, prefix="a", max_len=12)
+    beam = names.beam_names(untrained, beam=1, prefix="a", max_len=12)
+    assert greedy[0]["sample"] == beam[0]["sample"]
+    assert greedy[0]["log_prob"] == pytest.approx(beam[0]["log_prob"], abs=1e-5)
+    # The sampler's step logits are the Keras model's, character by character.
+    sampler = make_sampler(untrained)
+    ids = [CharVocabulary.BOUNDARY_ID, *vocabulary.encode("abcad")]
+    expected = np.asarray(untrained(np.array([ids], "int32")), "float64")[0]
+    states = sampler.initial_state(1)
+    kept = np.arange(vocabulary.size) != CharVocabulary.PAD_ID
+    kept[CharVocabulary.UNKNOWN_ID] = False
+    for step, token in enumerate(ids):
+        logits, states = sampler.step(np.array([token], "int32"), None, step, states)
+        assert np.asarray(logits)[0, kept] == pytest.approx(expected[step, kept], abs=1e-5)
+
+
+def test_plateau_goes_back_to_the_best_weights_at_a_lower_learning_rate(tmp_path):
+    import types
+
+    import keras
+
+    from apps.names.train import _reduce_on_plateau, build_parser
+
+    options = build_parser().parse_args(["--plateau", "2", "--plateau-factor", "0.5"])
+    loaded = []
+    trainable = types.SimpleNamespace(
+        optimizer=types.SimpleNamespace(learning_rate=keras.Variable(0.004)),
+        load_weights=loaded.append,
+    )
+    run_dir = types.SimpleNamespace(checkpoint_dir=tmp_path)
+    (tmp_path / "best.weights.h5").write_bytes(b"")
+    trainer = types.SimpleNamespace(best=None, wait=0, run_dir=run_dir)
+    values = iter([1.9, 1.8, 1.85, 1.81, 1.7, 1.75, 1.72])
+    evaluate = _reduce_on_plateau(trainer, lambda model: {"nll": next(values)}, options)
+    rates = []
+    for _ in range(7):
+        value = evaluate(trainable)["nll"]
+        rates.append(float(np.asarray(trainable.optimizer.learning_rate)))
+        # What the trainer does after each evaluation.
+        if trainer.best is None or value < trainer.best:
+            trainer.best, trainer.wait = value, 0
+        else:
+            trainer.wait += 1
+    # Two epochs without a better value (1.85, 1.81 after 1.8; 1.75, 1.72 after 1.7) halve it.
+    assert rates == pytest.approx([0.004, 0.004, 0.004, 0.002, 0.002, 0.002, 0.001])
+    assert loaded == [tmp_path / "best.weights.h5"] * 2
