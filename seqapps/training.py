@@ -3,9 +3,9 @@
 `add_training_arguments` gives each `train` script the same flags;
 `setup_runtime` applies seed, devices, precision and distribution strategy;
 `Trainer` runs `model.fit` one epoch at a time with early stopping on a dev
-metric (best weights restored), a NaN guard, and checkpoints taken during the
-epoch so `--resume` continues a killed run from its last checkpoint, skipping
-the batches it had already trained on.
+metric (best weights restored), learning-rate cuts when it stalls, a NaN guard,
+and checkpoints taken during the epoch so `--resume` continues a killed run
+from its last checkpoint, skipping the batches it had already trained on.
 """
 
 import argparse
@@ -114,6 +114,19 @@ def add_training_arguments(parser, **defaults):
         help="stop after this many epochs without a better dev metric (0: never)",
     )
     group.add_argument(
+        "--plateau",
+        type=int,
+        default=d.get("plateau", 0),
+        help="after this many epochs without a better dev metric, go back to the best weights "
+        "and multiply the learning rate by --plateau-factor (0: off)",
+    )
+    group.add_argument(
+        "--plateau-factor",
+        type=float,
+        default=0.5,
+        help="learning-rate factor of each --plateau reduction",
+    )
+    group.add_argument(
         "--max-minutes",
         type=float,
         default=None,
@@ -176,6 +189,12 @@ def check_training_options(options):
             raise UserError(f"--{name} must be positive; received {value}")
     if options.patience < 0:
         raise UserError(f"--patience must be >= 0; received {options.patience}")
+    if options.plateau < 0:
+        raise UserError(
+            f"--plateau must be 0 (off) or a positive integer; received {options.plateau}"
+        )
+    if not 0.0 < options.plateau_factor < 1.0:
+        raise UserError(f"--plateau-factor must be in (0, 1); received {options.plateau_factor}")
     if options.logical_cpus < 1:
         raise UserError(f"--logical-cpus must be >= 1; received {options.logical_cpus}")
     if options.overwrite and options.resume:
@@ -332,6 +351,7 @@ class Trainer:
         self.start_epoch = 0
         self.start_batch = 0
         self.elapsed = 0.0
+        self.lr_scale = 1.0  # product of the --plateau cuts so far
         self._last_checkpoint = time.monotonic()
         self._diverged_at = None
 
@@ -345,6 +365,7 @@ class Trainer:
             "best_epoch": self.best_epoch,
             "best_metrics": self.best_metrics,
             "wait": self.wait,
+            "lr_scale": self.lr_scale,
             "elapsed": self.elapsed + time.monotonic() - self._started,
         }
 
@@ -378,6 +399,7 @@ class Trainer:
         self.best_epoch = state["best_epoch"]
         self.best_metrics = state["best_metrics"]
         self.wait = state["wait"]
+        self.lr_scale = state.get("lr_scale", 1.0)
         self.elapsed = state["elapsed"]
         print(
             f"Resuming {self.run_dir.path} at epoch {self.start_epoch + 1}, "
@@ -400,7 +422,9 @@ class Trainer:
                 dataset = dataset.skip(skip)
             self._diverged_at = None
             if options.lr_decay != 1.0:
-                self.model.optimizer.learning_rate.assign(options.lr * options.lr_decay**epoch)
+                self.model.optimizer.learning_rate.assign(
+                    options.lr * options.lr_decay**epoch * self.lr_scale
+                )
             result = self.model.fit(
                 dataset,
                 initial_epoch=epoch,
@@ -422,16 +446,7 @@ class Trainer:
             value = metrics[self.monitor]
             shown = ", ".join(f"{k} {v:.4f}" for k, v in metrics.items() if np.isscalar(v))
             print(f"Epoch {epoch + 1}: dev {shown}", file=sys.stderr)
-            if self.best is None or self.sign * value > self.sign * self.best:
-                self.best, self.best_epoch, self.best_metrics, self.wait = (
-                    value,
-                    epoch + 1,
-                    metrics,
-                    0,
-                )
-                self._save_best()
-            else:
-                self.wait += 1
+            self._update_best(value, epoch + 1, metrics)
             self._save_checkpoint(epoch + 1, 0)
             if options.patience and self.wait >= options.patience:
                 print(
@@ -448,6 +463,24 @@ class Trainer:
         if best.exists():
             self.model.load_weights(best)
         return {"epoch": self.best_epoch, **self.best_metrics}
+
+    def _update_best(self, value, epoch, metrics):
+        """Keep the best epoch; after `--plateau` epochs without one, cut the learning rate."""
+        if self.best is None or self.sign * value > self.sign * self.best:
+            self.best, self.best_epoch, self.best_metrics, self.wait = value, epoch, metrics, 0
+            self._save_best()
+            return
+        self.wait += 1
+        plateau = getattr(self.options, "plateau", 0)
+        best = self.run_dir.checkpoint_dir / "best.weights.h5"
+        if plateau and self.wait % plateau == 0 and best.exists():
+            factor = self.options.plateau_factor
+            rate = float(np.asarray(self.model.optimizer.learning_rate)) * factor
+            # The saved weights hold the optimizer's state, its learning rate included.
+            self.model.load_weights(best)
+            self.model.optimizer.learning_rate.assign(rate)
+            self.lr_scale *= factor
+            print(f"Plateau: back to the best weights, learning rate {rate:g}", file=sys.stderr)
 
     def _diverged(self):
         epoch, batch, loss = self._diverged_at
@@ -551,3 +584,30 @@ def save_run(run_dir, trainer, model, metrics, monitor, export=None):
         export(model, run_dir / "saved_model")
     trainer.finish()
     keras.backend.clear_session()
+
+
+def train_script(prog, build_parser, train):
+    """The Python API function and the `main(argv)` of an app's train script.
+
+    Args:
+        prog: Script name (`apps.<app>.train`), recorded with the command line.
+        build_parser: Returns the script's `ArgumentParser`.
+        train: `train(options)` running the training.
+
+    Returns:
+        `(train_model, main)`: `train_model(**kwargs)` takes the script's flags
+        as keywords (`data=..., out=..., epochs=3`); `main(argv)` parses a
+        command line and records it in `config.json`.
+    """
+    from seqapps.cli import options_from_kwargs
+
+    def train_model(**kwargs):
+        """Python API: train with the script's flags as keywords (`out=..., epochs=3`)."""
+        return train(options_from_kwargs(build_parser(), **kwargs))
+
+    def main(argv):
+        options = build_parser().parse_args(argv)
+        options.command = command_line(prog, argv)
+        train(options)
+
+    return train_model, main

@@ -16,13 +16,13 @@ import math
 import sys
 
 from apps.names import data as names_data
-from seqapps.cli import UserError, make_parser, options_from_kwargs, require, run_main
+from seqapps.cli import UserError, make_parser, require, run_main
 from seqapps.files import write_json, write_text
 from seqapps.training import (
     add_training_arguments,
     check_training_options,
-    command_line,
     in_run_directory,
+    train_script,
 )
 
 DEFAULTS = {
@@ -35,6 +35,7 @@ DEFAULTS = {
     "layers": 1,
     "dropout": 0.5,
     "patience": 10,
+    "plateau": 3,
     "clipvalue": 5.0,
 }
 
@@ -84,20 +85,6 @@ def build_parser():
         "recurrent output (a direct bigram path)",
     )
     add_training_arguments(parser, **DEFAULTS)
-    schedule = parser.add_argument_group("learning-rate reduction on plateau")
-    schedule.add_argument(
-        "--plateau",
-        type=int,
-        default=3,
-        help="after this many epochs without a better dev NLL, go back to the best weights and "
-        "multiply the learning rate by --plateau-factor (0: off, a constant learning rate)",
-    )
-    schedule.add_argument(
-        "--plateau-factor",
-        type=float,
-        default=0.5,
-        help="learning-rate factor of each --plateau reduction",
-    )
     extras = parser.add_argument_group("gradient clipping")
     extras.description = (
         "Gradients are clipped by value (--clipvalue, default 5) unless --clipnorm (clip by "
@@ -133,12 +120,6 @@ def _check_options(options):
         raise UserError(
             f"--embedding-dim must be a positive integer; received {options.embedding_dim}"
         )
-    if options.plateau < 0:
-        raise UserError(
-            f"--plateau must be 0 (off) or a positive integer; received {options.plateau}"
-        )
-    if not 0.0 < options.plateau_factor < 1.0:
-        raise UserError(f"--plateau-factor must be in (0, 1); received {options.plateau_factor}")
     if options.window < 2:
         raise UserError(f"--window must be at least 2; received {options.window}")
     for name in ("embedding_dropout", "recurrent_dropout"):
@@ -231,8 +212,6 @@ def _train(options, run_dir):
     write_json(run_dir / "config.json", config)
 
     trainer = Trainer(trainable, run_dir, options, train_batches, evaluate_dev, "nll", mode="min")
-    if options.plateau:
-        trainer.evaluate_dev = _reduce_on_plateau(trainer, evaluate_dev, options)
     best = trainer.fit()
 
     # The kept weights are in `core`; write the run's files.
@@ -255,39 +234,7 @@ def _train(options, run_dir):
     return metrics
 
 
-def _reduce_on_plateau(trainer, evaluate_dev, options):
-    """`evaluate_dev` with `--plateau` learning-rate reductions, for `trainer`.
-
-    Uses the trainer's own best value and count of epochs without improvement
-    (both kept in its checkpoints), so `--resume` continues the schedule.
-    """
-
-    import numpy as np
-
-    def evaluate(trainable):
-        metrics = evaluate_dev(trainable)
-        best = trainer.run_dir.checkpoint_dir / "best.weights.h5"
-        stalled = trainer.best is not None and metrics["nll"] >= trainer.best
-        if stalled and (trainer.wait + 1) % options.plateau == 0 and best.exists():
-            rate = float(np.asarray(trainable.optimizer.learning_rate)) * options.plateau_factor
-            # The saved weights hold the optimizer's state, its learning rate included.
-            trainable.load_weights(best)
-            trainable.optimizer.learning_rate.assign(rate)
-            print(f"Plateau: back to the best weights, learning rate {rate:g}", file=sys.stderr)
-        return metrics
-
-    return evaluate
-
-
-def train_model(**kwargs):
-    """Python API: `train_model(data=..., out=..., epochs=3, ...)` with the script's flags."""
-    return train(options_from_kwargs(build_parser(), **kwargs))
-
-
-def main(argv):
-    options = build_parser().parse_args(argv)
-    options.command = command_line("apps.names.train", argv)
-    train(options)
+train_model, main = train_script("apps.names.train", build_parser, train)
 
 
 if __name__ == "__main__":

@@ -161,28 +161,22 @@ def test_plateau_goes_back_to_the_best_weights_at_a_lower_learning_rate(tmp_path
 
     import keras
 
-    from apps.names.train import _reduce_on_plateau, build_parser
+    from apps.names.train import build_parser
+    from seqapps.training import Trainer
 
     options = build_parser().parse_args(["--plateau", "2", "--plateau-factor", "0.5"])
     loaded = []
-    trainable = types.SimpleNamespace(
+    model = types.SimpleNamespace(
         optimizer=types.SimpleNamespace(learning_rate=keras.Variable(0.004)),
         load_weights=loaded.append,
+        save_weights=lambda path: open(path, "wb").close(),
     )
     run_dir = types.SimpleNamespace(checkpoint_dir=tmp_path)
-    (tmp_path / "best.weights.h5").write_bytes(b"")
-    trainer = types.SimpleNamespace(best=None, wait=0, run_dir=run_dir)
-    values = iter([1.9, 1.8, 1.85, 1.81, 1.7, 1.75, 1.72])
-    evaluate = _reduce_on_plateau(trainer, lambda model: {"nll": next(values)}, options)
+    trainer = Trainer(model, run_dir, options, None, None, "nll", mode="min")
     rates = []
-    for _ in range(7):
-        value = evaluate(trainable)["nll"]
-        rates.append(float(np.asarray(trainable.optimizer.learning_rate)))
-        # What the trainer does after each evaluation.
-        if trainer.best is None or value < trainer.best:
-            trainer.best, trainer.wait = value, 0
-        else:
-            trainer.wait += 1
+    for epoch, value in enumerate([1.9, 1.8, 1.85, 1.81, 1.7, 1.75, 1.72], start=1):
+        trainer._update_best(value, epoch, {"nll": value})
+        rates.append(float(np.asarray(model.optimizer.learning_rate)))
     # Two epochs without a better value (1.85, 1.81 after 1.8; 1.75, 1.72 after 1.7) halve it.
     assert rates == pytest.approx([0.004, 0.004, 0.004, 0.002, 0.002, 0.002, 0.001])
     assert loaded == [tmp_path / "best.weights.h5"] * 2
