@@ -15,13 +15,13 @@ import sys
 import numpy as np
 
 from seqapps import music
-from seqapps.cli import UserError, make_parser, options_from_kwargs, require, run_main
+from seqapps.cli import UserError, make_parser, require, run_main
 from seqapps.files import write_json
 from seqapps.training import (
     add_training_arguments,
     check_training_options,
-    command_line,
     in_run_directory,
+    train_script,
 )
 
 DEFAULTS = {
@@ -344,15 +344,7 @@ def _train(options, run_dir):
     return metrics
 
 
-def train_model(**kwargs):
-    """Python API: `train_model(data=[...], out=..., epochs=3, ...)` with the script's flags."""
-    return train(options_from_kwargs(build_parser(), **kwargs))
-
-
-def main(argv):
-    options = build_parser().parse_args(argv)
-    options.command = command_line("apps.jazz.train", argv)
-    train(options)
+train_model, main = train_script("apps.jazz.train", build_parser, train)
 
 
 if __name__ == "__main__":

@@ -12,14 +12,14 @@ import sys
 import numpy as np
 
 from apps.sentiment import data as sentiment_data
-from seqapps.cli import UserError, make_parser, options_from_kwargs, require, run_main
+from seqapps.cli import UserError, make_parser, require, run_main
 from seqapps.files import write_json
 from seqapps.training import (
     add_training_arguments,
     add_vocabulary_arguments,
     check_training_options,
-    command_line,
     in_run_directory,
+    train_script,
 )
 
 OOV_ID = 1  # the vectorizer's id of the unknown word
@@ -295,15 +295,7 @@ def _rows(ragged_or_dense):
         yield row[: nonzero[-1] + 1] if len(nonzero) else row[:0]
 
 
-def train_model(**kwargs):
-    """Python API: `train_model(data=..., out=..., epochs=3, ...)` with the script's flags."""
-    return train(options_from_kwargs(build_parser(), **kwargs))
-
-
-def main(argv):
-    options = build_parser().parse_args(argv)
-    options.command = command_line("apps.sentiment.train", argv)
-    train(options)
+train_model, main = train_script("apps.sentiment.train", build_parser, train)
 
 
 if __name__ == "__main__":
