@@ -243,35 +243,27 @@ def _run_options(model_path):
 
 
 def _corpora(options):
+    """`(training pieces or None, dev pieces, window bars)` for the evaluation."""
     import argparse
 
     from apps.jazz import train
 
     recorded = _run_options(options.model)
-    cache_dir = options.cache_dir or (recorded or {}).get("cache_dir")
-    window_bars = (recorded or {}).get("window_bars", 8)
-    if options.data:
-        settings = argparse.Namespace(melody_part=None, cache_dir=cache_dir)
-        dev = train.load_pieces(options.data, settings, "dev")
-        train_pieces = None
-        if options.train_data:
-            train_pieces = train.load_pieces(options.train_data, settings, "train")
-        elif recorded:
-            train_pieces, _ = train.split_pieces(
-                argparse.Namespace(**{**recorded, "cache_dir": cache_dir})
-            )
-        return train_pieces, dev, window_bars
-    if recorded is None:
+    if recorded is None and not options.data:
         raise UserError(
             f"--model {options.model}: no config.json to rebuild the dev split from; pass --data"
         )
-    train_pieces, dev = train.split_pieces(
-        argparse.Namespace(**{**recorded, "cache_dir": cache_dir})
-    )
+    cache_dir = options.cache_dir or (recorded or {}).get("cache_dir")
+    settings = argparse.Namespace(melody_part=None, cache_dir=cache_dir)
+    run_split = None
+    if recorded and not (options.data and options.train_data):
+        run_split = train.split_pieces(argparse.Namespace(**{**recorded, "cache_dir": cache_dir}))
+    dev = train.load_pieces(options.data, settings, "dev") if options.data else run_split[1]
     if options.train_data:
-        settings = argparse.Namespace(melody_part=None, cache_dir=cache_dir)
         train_pieces = train.load_pieces(options.train_data, settings, "train")
-    return train_pieces, dev, window_bars
+    else:
+        train_pieces = run_split[0] if run_split else None
+    return train_pieces, dev, (recorded or {}).get("window_bars", 8)
 
 
 def generate_over(model, pieces, bars, zero_chords=False, **sampling):
@@ -291,9 +283,7 @@ def generate_over(model, pieces, bars, zero_chords=False, **sampling):
         conditions.append(
             sampler_conditions(np.resize(chords, (steps, music.CHORD_DIM)), piece.beats_per_bar)
         )
-    if not hasattr(model, "_seqapps_sampler"):
-        model._seqapps_sampler = sampler(model)
-    result = model._seqapps_sampler.generate(
+    result = sampler(model).generate(
         len(pieces), steps, conditions=np.stack(conditions), **sampling
     )
     return [tokens[:length] for tokens, length in zip(result.tokens, lengths)]

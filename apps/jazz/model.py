@@ -90,6 +90,14 @@ def sampler(model):
     Temperature, top-k and top-p apply to the choice of pitch only (see
     `RecurrentSampler`'s `tempered_ids`).
     """
+    cached = getattr(model, "_seqapps_sampler", None)
+    if cached is None:
+        # One per model, so its compiled loops are traced once.
+        cached = model._seqapps_sampler = _build_sampler(model)
+    return cached
+
+
+def _build_sampler(model):
     import tensorflow as tf
 
     from seqapps.sampling import RecurrentSampler

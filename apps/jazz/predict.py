@@ -198,9 +198,7 @@ def improvise(
             f"{bars} bar(s) requested"
         )
     check_sampling_options(temperature, top_k, top_p)
-    if not hasattr(model, "_seqapps_sampler"):
-        model._seqapps_sampler = sampler(model)
-    result = model._seqapps_sampler.generate(
+    result = sampler(model).generate(
         num_outputs,
         steps,
         conditions=sampler_conditions(chords, beats_per_bar),
