@@ -784,29 +784,24 @@ def piano_roll_png(path, tokens, chords=None, beats_per_bar=4, title=None):
         low, high = 55, 79
     width = min(max(6.0, total_beats * 0.35), 40.0)
     figure, axis = plt.subplots(figsize=(width, 4.5))
+
+    def box(onset, duration, pitch, height, **style):
+        axis.add_patch(
+            plt.Rectangle(
+                (onset / STEPS_PER_BEAT, pitch - height / 2),
+                duration / STEPS_PER_BEAT,
+                height,
+                linewidth=0,
+                **style,
+            )
+        )
+
     for onset, duration, pitch_classes in chord_changes(chords):
         for pitch in range(low, high + 1):
             if pitch % 12 in pitch_classes:
-                axis.add_patch(
-                    plt.Rectangle(
-                        (onset / STEPS_PER_BEAT, pitch - 0.5),
-                        duration / STEPS_PER_BEAT,
-                        1.0,
-                        color="tab:orange",
-                        alpha=0.2,
-                        linewidth=0,
-                    )
-                )
+                box(onset, duration, pitch, 1.0, color="tab:orange", alpha=0.2)
     for onset, duration, pitch in notes:
-        axis.add_patch(
-            plt.Rectangle(
-                (onset / STEPS_PER_BEAT, pitch - 0.4),
-                duration / STEPS_PER_BEAT,
-                0.8,
-                color="tab:blue",
-                linewidth=0,
-            )
-        )
+        box(onset, duration, pitch, 0.8, color="tab:blue")
     for bar in range(0, int(np.ceil(total_beats)) + 1, max(1, int(beats_per_bar))):
         axis.axvline(bar, color="0.6", linewidth=0.6)
     axis.set_xlim(0, total_beats)
