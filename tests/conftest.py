@@ -1,8 +1,6 @@
 """Shared pytest setup: quiet TensorFlow, the data directory, subprocess helpers."""
 
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -21,24 +19,6 @@ def data_dir():
 @pytest.fixture
 def run_python():
     """Run a Python snippet or module in a fresh interpreter from the repository root."""
+    from support.cli import run_python
 
-    def run(args, check=True, timeout=300, env=None, input=None):
-        full_env = {**os.environ, "PYTHONPATH": str(REPO_ROOT), "TF_CPP_MIN_LOG_LEVEL": "3"}
-        full_env.update(env or {})
-        result = subprocess.run(
-            [sys.executable, *args],
-            cwd=REPO_ROOT,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            env=full_env,
-            input=input,
-        )
-        if check and result.returncode != 0:
-            raise AssertionError(
-                f"{args} exited {result.returncode}\nstdout:\n{result.stdout}\n"
-                f"stderr:\n{result.stderr[-4000:]}"
-            )
-        return result
-
-    return run
+    return run_python

@@ -1,54 +1,33 @@
 """The jazz scripts end to end: train on music21's bundled corpus, improvise, evaluate, export."""
 
 import json
-import sys
 import textwrap
 
 import numpy as np
 import pytest
-from support.cli import check_one_line, run
+from support.cli import check_one_line, run, run_python
 
 pytest.importorskip("music21")
 mido = pytest.importorskip("mido")
 
 
+def predict_cli(capsys, run_dir, out, *argv):
+    """`(exit status, stderr)` of `python -m apps.jazz.predict --model RUN ARGV --out OUT`."""
+    from apps.jazz import predict
+
+    return run(capsys, predict, ["--model", str(run_dir), *argv, "--out", str(out)])
+
+
 @pytest.fixture(scope="module")
 def jazz_run(tmp_path_factory):
     """A tiny improviser trained through the script on the default (bundled) corpus."""
-    import os
-    import subprocess
-    from pathlib import Path
-
     base = tmp_path_factory.mktemp("jazz")
     out = base / "run"
-    root = Path(__file__).resolve().parents[2]
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "apps.jazz.train",
-            "--out",
-            str(out),
-            "--cache-dir",
-            str(base / "cache"),
-            "--epochs",
-            "2",
-            "--units",
-            "16",
-            "--layers",
-            "1",
-            "--window-bars",
-            "4",
-            "--embedding-dim",
-            "8",
-        ],
-        cwd=root,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={**os.environ, "PYTHONPATH": str(root), "TF_CPP_MIN_LOG_LEVEL": "3"},
+    run_python(
+        ["-m", "apps.jazz.train", "--out", str(out), "--cache-dir", str(base / "cache")]
+        + ["--epochs", "2", "--units", "16", "--layers", "1", "--window-bars", "4"]
+        + ["--embedding-dim", "8"]
     )
-    assert result.returncode == 0, result.stderr[-3000:]
     return out
 
 
@@ -120,22 +99,16 @@ def test_generated_midi_reads_back_with_tracks_bars_and_tempo(jazz_run, run_pyth
 
 
 def test_num_outputs_write_numbered_files_and_differ(jazz_run, capsys, tmp_path):
-    from apps.jazz import predict
 
-    code, err = run(
+    code, err = predict_cli(
         capsys,
-        predict,
-        [
-            "--model",
-            str(jazz_run),
-            "--chords",
-            "C7 | F7 | C7 | G7",
-            "--num-outputs",
-            "2",
-            "--no-score",
-            "--out",
-            str(tmp_path / "blues.mid"),
-        ],
+        jazz_run,
+        str(tmp_path / "blues.mid"),
+        "--chords",
+        "C7 | F7 | C7 | G7",
+        "--num-outputs",
+        "2",
+        "--no-score",
     )
     assert code in (0, None), err
     first, second = (mido.MidiFile(tmp_path / f"blues-{i}.mid") for i in (1, 2))
@@ -157,32 +130,18 @@ def test_num_outputs_write_numbered_files_and_differ(jazz_run, capsys, tmp_path)
     ],
 )
 def test_predict_bad_input_is_one_clear_line(jazz_run, capsys, tmp_path, argv, fragments):
-    from apps.jazz import predict
 
-    code, err = run(
-        capsys, predict, ["--model", str(jazz_run), "--out", str(tmp_path / "x.mid"), *argv]
-    )
+    code, err = predict_cli(capsys, jazz_run, tmp_path / "x.mid", *argv)
     check_one_line(code, err, *fragments)
     assert not list(tmp_path.iterdir())
 
 
 def test_chords_from_lead_sheet_text(jazz_run, capsys, tmp_path):
-    from apps.jazz import predict
 
     sheet = tmp_path / "blues.txt"
     sheet.write_text("# a blues in F\nF7 | Bb7 | F7 | % \nBb7 | % | F7 | D7\n")
-    code, err = run(
-        capsys,
-        predict,
-        [
-            "--model",
-            str(jazz_run),
-            "--chords-from",
-            str(sheet),
-            "--no-score",
-            "--out",
-            str(tmp_path / "f.mid"),
-        ],  # fmt: skip
+    code, err = predict_cli(
+        capsys, jazz_run, str(tmp_path / "f.mid"), "--chords-from", str(sheet), "--no-score"
     )
     assert code in (0, None), err
     midi = mido.MidiFile(tmp_path / "f.mid")
@@ -304,29 +263,23 @@ def test_a_single_piece_holds_out_its_last_bars_for_dev():
 def test_chords_from_a_lead_sheet_score_and_primer_from_a_midi_file(jazz_run, capsys, tmp_path):
     import music21
 
-    from apps.jazz import predict
     from seqapps import music
 
     sheet = music21.corpus.getWork("leadSheet/fosterBrownHair.mxl")
     primer = music.write_midi(
         tmp_path / "lick.mid", music.encode_notes([music.Note(0, 3, 67), music.Note(3, 9, 71)], 12)
     )
-    code, err = run(
+    code, err = predict_cli(
         capsys,
-        predict,
-        [
-            "--model",
-            str(jazz_run),
-            "--chords-from",
-            str(sheet),
-            "--primer",
-            str(primer),
-            "--bars",
-            "4",
-            "--no-score",
-            "--out",
-            str(tmp_path / "brown.mid"),
-        ],  # fmt: skip
+        jazz_run,
+        str(tmp_path / "brown.mid"),
+        "--chords-from",
+        str(sheet),
+        "--primer",
+        str(primer),
+        "--bars",
+        "4",
+        "--no-score",
     )
     assert code in (0, None), err
     midi = mido.MidiFile(tmp_path / "brown.mid")

@@ -1,11 +1,9 @@
 """Fixtures: synthetic NER files and one small CRF tagger trained through the script."""
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from support.cli import run_python
 from support.ner import TINY, synthetic_sentences, write_conll
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -26,17 +24,9 @@ def ner_run(tmp_path_factory, ner_files):
     """A run directory trained by `python -m apps.ner.train` (CRF, BIOES, SavedModel)."""
     train, dev = ner_files
     out = tmp_path_factory.mktemp("ner_runs") / "run"
-    command = [sys.executable, "-m", "apps.ner.train", "--data", str(train), "--dev", str(dev)]
+    command = ["-m", "apps.ner.train", "--data", str(train), "--dev", str(dev)]
     command += ["--out", str(out), "--epochs", "4", "--patience", "0", *TINY]
-    result = subprocess.run(
-        command,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={**os.environ, "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "3"},
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
+    run_python(command)
     return out
 
 

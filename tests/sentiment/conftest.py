@@ -16,36 +16,12 @@ def sentiment_csv(tmp_path_factory):
 @pytest.fixture(scope="session")
 def trained_run(tmp_path_factory, sentiment_csv):
     """One small model trained through the script, shared by the read-only tests."""
-    import os
-    import subprocess
-    import sys
-    from pathlib import Path
+    from support.cli import run_python
 
     train, dev = sentiment_csv
     out = tmp_path_factory.mktemp("runs") / "run"
-    root = Path(__file__).resolve().parents[2]
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "apps.sentiment.train",
-            "--data",
-            str(train),
-            "--dev",
-            str(dev),
-            "--out",
-            str(out),
-            "--epochs",
-            "4",
-            "--patience",
-            "0",
-            *SMALL,
-        ],
-        cwd=root,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={**os.environ, "PYTHONPATH": str(root)},
+    run_python(
+        ["-m", "apps.sentiment.train", "--data", str(train), "--dev", str(dev), "--out", str(out)]
+        + ["--epochs", "4", "--patience", "0", *SMALL]
     )
-    assert result.returncode == 0, result.stderr[-3000:]
     return out

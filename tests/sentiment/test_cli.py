@@ -12,6 +12,12 @@ import time
 import pytest
 from support.sentiment import SMALL, synthetic_rows, write_csv
 
+
+def train_args(data, out, *extra):
+    """The arguments of `python -m apps.sentiment.train --data DATA --out OUT EXTRA...`."""
+    return ["-m", "apps.sentiment.train", "--data", str(data), "--out", str(out), *extra]
+
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
@@ -178,20 +184,7 @@ def test_five_ordered_classes_give_stars_with_an_ensemble(tmp_path, run_python):
     train = write_csv(tmp_path / "stars.csv", synthetic_rows(200, seed=4, labels=labels))
     out = tmp_path / "run"
     run_python(
-        [
-            "-m",
-            "apps.sentiment.train",
-            "--data",
-            str(train),
-            "--out",
-            str(out),
-            "--epochs",
-            "1",
-            "--no-export",
-            "--ensemble",
-            "2",
-            *SMALL,
-        ]
+        train_args(str(train), str(out), "--epochs", "1", "--no-export", "--ensemble", "2", *SMALL)
     )
     assert not (out / "saved_model").exists()
     header = (out / "history.csv").read_text().splitlines()[0]
@@ -208,12 +201,8 @@ def test_same_seed_same_dev_metrics(tmp_path, run_python, sentiment_csv):
     for name in ("a", "b"):
         out = tmp_path / name
         run_python(
-            [
-                "-m",
-                "apps.sentiment.train",
-                "--data",
+            train_args(
                 str(sentiment_csv[0]),
-                "--out",
                 str(out),
                 "--epochs",
                 "2",
@@ -221,7 +210,7 @@ def test_same_seed_same_dev_metrics(tmp_path, run_python, sentiment_csv):
                 "--seed",
                 "5",
                 *SMALL,
-            ]
+            )
         )
         runs.append(json.loads((out / "metrics.json").read_text())["dev"])
         runs[-1]["history"] = (out / "history.csv").read_text().split("\n")[1].split(",")[:3]
@@ -233,25 +222,23 @@ def test_resume_after_kill(tmp_path, run_python):
     out = tmp_path / "run"
     command = [
         sys.executable,
-        "-m",
-        "apps.sentiment.train",
-        "--data",
-        str(train),
-        "--out",
-        str(out),
-        "--epochs",
-        "3",
-        "--patience",
-        "0",
-        "--checkpoint-every",
-        "0.5",
-        "--batch-size",
-        "16",
-        "--units",
-        "16",
-        "--embedding-dim",
-        "16",
-        "--no-export",
+        *train_args(
+            str(train),
+            str(out),
+            "--epochs",
+            "3",
+            "--patience",
+            "0",
+            "--checkpoint-every",
+            "0.5",
+            "--batch-size",
+            "16",
+            "--units",
+            "16",
+            "--embedding-dim",
+            "16",
+            "--no-export",
+        ),
     ]
     env = {**os.environ, "PYTHONPATH": ROOT}
     process = subprocess.Popen(
@@ -282,12 +269,8 @@ def test_resume_after_kill(tmp_path, run_python):
 def test_mirrored_strategy_on_two_logical_cpus(tmp_path, run_python, sentiment_csv):
     out = tmp_path / "run"
     result = run_python(
-        [
-            "-m",
-            "apps.sentiment.train",
-            "--data",
+        train_args(
             str(sentiment_csv[0]),
-            "--out",
             str(out),
             "--epochs",
             "2",
@@ -297,7 +280,7 @@ def test_mirrored_strategy_on_two_logical_cpus(tmp_path, run_python, sentiment_c
             "--logical-cpus",
             "2",
             *SMALL,
-        ]
+        )
     )
     assert json.loads((out / "metrics.json").read_text())["dev"]["examples"] == 32
     config = json.loads((out / "config.json").read_text())
@@ -311,12 +294,8 @@ def test_nan_loss_stops_with_advice(tmp_path, run_python, sentiment_csv):
     vectors.write_text("".join(f"{w} 3e38 3e38\n" for w in ["the", "movie", "plot", "a", "film"]))
     out = tmp_path / "run"
     result = run_python(
-        [
-            "-m",
-            "apps.sentiment.train",
-            "--data",
+        train_args(
             str(sentiment_csv[0]),
-            "--out",
             str(out),
             "--epochs",
             "2",
@@ -326,7 +305,7 @@ def test_nan_loss_stops_with_advice(tmp_path, run_python, sentiment_csv):
             "8",
             "--embedding-dropout",
             "0",
-        ],
+        ),
         check=False,
     )
     assert result.returncode == 2
@@ -341,12 +320,8 @@ def test_embeddings_file_initialises_vectors(tmp_path, run_python, sentiment_csv
     vectors.write_text("great 0.5 0.5 0.5 0.5\nawful -0.5 -0.5 -0.5 -0.5\nthe 0.1 0 0 0\n")
     out = tmp_path / "run"
     result = run_python(
-        [
-            "-m",
-            "apps.sentiment.train",
-            "--data",
+        train_args(
             str(sentiment_csv[0]),
-            "--out",
             str(out),
             "--epochs",
             "1",
@@ -355,7 +330,7 @@ def test_embeddings_file_initialises_vectors(tmp_path, run_python, sentiment_csv
             str(vectors),
             "--units",
             "8",
-        ]
+        )
     )
     assert "Word vectors for 3 of" in result.stderr
     config = json.loads((out / "config.json").read_text())

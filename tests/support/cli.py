@@ -1,8 +1,39 @@
-"""Running a script's `main` in-process the way `run_main` runs it from the shell."""
+"""Running the scripts: in-process the way `run_main` runs them, or in a fresh interpreter."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
 from seqapps.cli import run_main
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def run_python(args, check=True, timeout=300, env=None, input=None):
+    """`python args...` in a fresh interpreter from the repository root.
+
+    With `check`, a non-zero exit fails the test with the output shown.
+    """
+    full_env = {**os.environ, "PYTHONPATH": str(REPO_ROOT), "TF_CPP_MIN_LOG_LEVEL": "3"}
+    full_env.update(env or {})
+    result = subprocess.run(
+        [sys.executable, *args],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=full_env,
+        input=input,
+    )
+    if check and result.returncode != 0:
+        raise AssertionError(
+            f"{args} exited {result.returncode}\nstdout:\n{result.stdout}\n"
+            f"stderr:\n{result.stderr[-4000:]}"
+        )
+    return result
 
 
 def run(capsys, module, argv):
