@@ -559,8 +559,10 @@ def in_run_directory(options, train_in):
         raise
 
 
-def save_run(run_dir, trainer, model, metrics, monitor, export=None):
+def save_run(run_dir, trainer, model, metrics, monitor, export=None, summary=""):
     """Write a finished run: `model.keras`, `metrics.json`, `curves.png`, `saved_model/`.
+
+    Ends with one line on stderr: `Kept epoch N: <summary>. Wrote <run dir>`.
 
     Args:
         run_dir: The `seqapps.files.RunDir`.
@@ -569,6 +571,7 @@ def save_run(run_dir, trainer, model, metrics, monitor, export=None):
         metrics: What `metrics.json` holds.
         monitor: The dev metric the curves highlight.
         export: `export(model, path)` writing the SavedModel, or None (`--no-export`).
+        summary: The kept epoch's dev metrics, as text.
     """
     import keras
 
@@ -584,6 +587,7 @@ def save_run(run_dir, trainer, model, metrics, monitor, export=None):
         export(model, run_dir / "saved_model")
     trainer.finish()
     keras.backend.clear_session()
+    print(f"Kept epoch {trainer.best_epoch}: {summary}. Wrote {run_dir.path}", file=sys.stderr)
 
 
 def train_script(prog, build_parser, train):

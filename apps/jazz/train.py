@@ -335,11 +335,9 @@ def _train(options, run_dir):
     }
     from apps.jazz.export import export
 
-    save_run(run_dir, trainer, model, metrics, "nll", None if options.no_export else export)
-    print(
-        f"Kept epoch {best['epoch']}: dev NLL {best['nll']:.4f} nats/step, accuracy "
-        f"{best['accuracy']:.4f}. Wrote {run_dir.path}",
-        file=sys.stderr,
+    summary = f"dev NLL {best['nll']:.4f} nats/step, accuracy {best['accuracy']:.4f}"
+    save_run(
+        run_dir, trainer, model, metrics, "nll", None if options.no_export else export, summary
     )
     return metrics
 

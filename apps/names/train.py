@@ -224,13 +224,11 @@ def _train(options, run_dir):
     }
     from apps.names.export import export
 
-    save_run(run_dir, trainer, core, metrics, "nll", None if options.no_export else export)
-    print(
-        f"Kept epoch {best['epoch']}: dev NLL {dev_metrics['nll']:.4f} nats per character "
-        f"({dev_metrics['bits_per_char']:.3f} bits, perplexity {dev_metrics['perplexity']:.2f}). "
-        f"Wrote {run_dir.path}",
-        file=sys.stderr,
+    summary = (
+        f"dev NLL {dev_metrics['nll']:.4f} nats per character "
+        f"({dev_metrics['bits_per_char']:.3f} bits, perplexity {dev_metrics['perplexity']:.2f})"
     )
+    save_run(run_dir, trainer, core, metrics, "nll", None if options.no_export else export, summary)
     return metrics
 
 

@@ -394,12 +394,12 @@ def _train(options, run_dir):
     }
     from apps.ner.export import export
 
-    save_run(run_dir, trainer, end_to_end, metrics, "f1", None if options.no_export else export)
-    print(
-        f"Kept epoch {best['epoch']}: dev entity F1 {100 * report['f1']:.2f} "
-        f"(precision {100 * report['precision']:.2f}, recall {100 * report['recall']:.2f}). "
-        f"Wrote {run_dir.path}",
-        file=sys.stderr,
+    summary = (
+        f"dev entity F1 {100 * report['f1']:.2f} "
+        f"(precision {100 * report['precision']:.2f}, recall {100 * report['recall']:.2f})"
+    )
+    save_run(
+        run_dir, trainer, end_to_end, metrics, "f1", None if options.no_export else export, summary
     )
     return metrics
 

@@ -276,13 +276,15 @@ def _train(options, run_dir):
     )
     from apps.sentiment.export import export
 
+    summary = f"dev accuracy {report['accuracy']:.4f}, macro-F1 {report['macro_f1']:.4f}"
     save_run(
-        run_dir, trainer, end_to_end, metrics, "accuracy", None if options.no_export else export
-    )
-    print(
-        f"Kept epoch {best['epoch']}: dev accuracy {report['accuracy']:.4f}, "
-        f"macro-F1 {report['macro_f1']:.4f}. Wrote {run_dir.path}",
-        file=sys.stderr,
+        run_dir,
+        trainer,
+        end_to_end,
+        metrics,
+        "accuracy",
+        None if options.no_export else export,
+        summary,
     )
     return metrics
 
