@@ -164,12 +164,9 @@ class RecurrentSampler:
 
         def reshape_group(logits):
             # Temper and cut within the group, then give the group back its mass.
-            vocab = tf.shape(logits)[-1]
-            in_group = tf.scatter_nd(
-                [[i] for i in self.tempered_ids],
-                tf.ones([len(self.tempered_ids)], tf.bool),
-                [vocab],
-            )
+            # A constant of the traced graph: the head's output size is static.
+            in_group = np.zeros(logits.shape[-1], bool)
+            in_group[self.tempered_ids] = True
             log_probs = tf.nn.log_softmax(logits)
             lowest = log_probs.dtype.min
             group_mass = tf.reduce_logsumexp(
