@@ -3,8 +3,10 @@
 import contextlib
 
 import keras
-from keras.src.backend.common import global_state
 
+from seqapps.keras_compat import global_state
+from seqapps.layers.gru import GRU
+from seqapps.layers.lstm import LSTM
 from seqapps.layers.recurrent import Recurrent
 
 _SHARING_KEYS = ("shared_objects/id_to_obj_map", "shared_objects/id_to_config_map")
@@ -52,9 +54,15 @@ class Bidirectional(keras.layers.Bidirectional):
     With `return_state=True` the forward states come first, then the backward
     ones. Weights: the forward layer's, then the backward layer's.
 
+    Each direction is a full seqapps layer, so an `LSTM` or a
+    `GRU(reset_after=True)` runs cuDNN in both directions on a GPU (see their
+    `use_cudnn`).
+
     Args:
         layer: A `SimpleRNN`, `GRU` or `LSTM` from `seqapps.layers`.
         merge_mode: One of `"concat"`, `"sum"`, `"ave"`, `"mul"`, `None`.
+        weights: Optional list of initial weights (the forward layer's, then
+            the backward layer's), set when the layer is built, as in Keras.
         backward_layer: Optional seqapps recurrent layer to use backward
             (it must have `go_backwards=True`).
         **kwargs: Base layer arguments.
@@ -66,7 +74,7 @@ class Bidirectional(keras.layers.Bidirectional):
     (2, 7, 128)
     """
 
-    def __init__(self, layer, merge_mode="concat", backward_layer=None, **kwargs):
+    def __init__(self, layer, merge_mode="concat", weights=None, backward_layer=None, **kwargs):
         for role, wrapped in (("layer", layer), ("backward_layer", backward_layer)):
             if wrapped is not None and not isinstance(wrapped, Recurrent):
                 raise ValueError(
@@ -78,4 +86,41 @@ class Bidirectional(keras.layers.Bidirectional):
                 f"`merge_mode` must be one of {MERGE_MODES}; received merge_mode={merge_mode!r}"
             )
         with _outside_object_sharing():
-            super().__init__(layer, merge_mode=merge_mode, backward_layer=backward_layer, **kwargs)
+            super().__init__(
+                layer,
+                merge_mode=merge_mode,
+                weights=weights,
+                backward_layer=backward_layer,
+                **kwargs,
+            )
+
+    # Keras asks these before trying a backend's fused bidirectional kernel (JAX and
+    # torch have one; on TensorFlow it is not implemented and each direction runs its
+    # own cuDNN call instead). They apply Keras's conditions to the seqapps layers.
+    def _can_attempt_fused_lstm(self, mask, initial_state=None):
+        return self._can_attempt_fused(LSTM, 4, mask, initial_state)
+
+    def _can_attempt_fused_gru(self, mask, initial_state=None):
+        return self._can_attempt_fused(GRU, 2, mask, initial_state) and all(
+            layer.cell.reset_after for layer in (self.forward_layer, self.backward_layer)
+        )
+
+    def _can_attempt_fused(self, layer_class, state_count, mask, initial_state):
+        if mask is not None or self.stateful:
+            return False
+        if initial_state is not None and len(initial_state) != state_count:
+            return False
+        forward, backward = self.forward_layer, self.backward_layer
+        if not (isinstance(forward, layer_class) and isinstance(backward, layer_class)):
+            return False
+        cells = (forward.cell, backward.cell)
+        return (
+            all(layer.use_cudnn is not False for layer in (forward, backward))
+            and not any(cell.dropout or cell.recurrent_dropout for cell in cells)
+            and cells[0].units == cells[1].units
+            and cells[0].activation is cells[1].activation
+            and cells[0].recurrent_activation is cells[1].recurrent_activation
+            and all(cell.use_bias for cell in cells)
+            and forward.built
+            and backward.built
+        )

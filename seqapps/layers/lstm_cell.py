@@ -3,7 +3,7 @@
 import keras
 from keras import initializers, ops
 
-from seqapps.layers.recurrent_cell import RecurrentCell
+from seqapps.layers.recurrent_cell import RecurrentCell, check_implementation
 
 
 @keras.saving.register_keras_serializable(package="seqapps")
@@ -32,6 +32,8 @@ class LSTMCell(RecurrentCell):
         unit_forget_bias: If true, add 1 to the forget-gate bias at
             initialization (Jozefowicz et al., 2015); forces
             `bias_initializer="zeros"` for the other blocks.
+        implementation: Keras's legacy switch (0, 1 or 2); accepted and
+            ignored, as in Keras: both compute the same function.
         **kwargs: `use_bias`, the initializers, regularizers and constraints of
             `kernel`, `recurrent_kernel` and `bias`, `dropout`,
             `recurrent_dropout`, `seed`, and base layer arguments.
@@ -50,12 +52,14 @@ class LSTMCell(RecurrentCell):
         activation="tanh",
         recurrent_activation="sigmoid",
         unit_forget_bias=True,
+        implementation=2,
         **kwargs,
     ):
         super().__init__(
             units, activation=activation, recurrent_activation=recurrent_activation, **kwargs
         )
         self.unit_forget_bias = bool(unit_forget_bias)
+        self.implementation = check_implementation(implementation)
         self.state_size = [units, units]
 
     def _bias_initializer(self):
@@ -90,4 +94,8 @@ class LSTMCell(RecurrentCell):
         return activation, [activation, memory]
 
     def get_config(self):
-        return {**super().get_config(), "unit_forget_bias": self.unit_forget_bias}
+        return {
+            **super().get_config(),
+            "unit_forget_bias": self.unit_forget_bias,
+            "implementation": self.implementation,
+        }

@@ -6,13 +6,20 @@ from keras import activations, constraints, initializers, ops, regularizers
 # Keras's own cells inherit the dropout-mask cache from this mixin, and
 # `keras.layers.RNN` only prepares the per-sequence masks before its loop for
 # cells that are instances of it; inheriting it keeps one mask per sequence.
-from keras.src.layers.rnn.dropout_rnn_cell import DropoutRNNCell
+from seqapps.keras_compat import DropoutRNNCell
 
 
 def _check_rate(name, value):
     if not 0.0 <= float(value) < 1.0:
         raise ValueError(f"`{name}` must be a float in [0, 1); received {name}={value!r}")
     return float(value)
+
+
+def check_implementation(value):
+    """Keras's legacy `implementation` switch: accepted (0, 1 or 2), no effect on the result."""
+    if isinstance(value, bool) or value not in (0, 1, 2):
+        raise ValueError(f"`implementation` must be 0, 1 or 2; received implementation={value!r}")
+    return int(value)
 
 
 class RecurrentCell(DropoutRNNCell, keras.layers.Layer):
@@ -93,6 +100,9 @@ class RecurrentCell(DropoutRNNCell, keras.layers.Layer):
     def _bias_initializer(self):
         return self.bias_initializer
 
+    def _bias_shape(self):
+        return (self._gate_count * self.units,)
+
     def build(self, input_shape):
         if len(input_shape) != 2:
             raise ValueError(
@@ -122,7 +132,7 @@ class RecurrentCell(DropoutRNNCell, keras.layers.Layer):
         )
         if self.use_bias:
             self.bias = self.add_weight(
-                shape=(width,),
+                shape=self._bias_shape(),
                 name="bias",
                 initializer=self._bias_initializer(),
                 regularizer=self.bias_regularizer,
