@@ -1,69 +1,71 @@
 """Convert, weights included, between seqapps recurrent layers and the stock Keras ones.
 
-`from_keras(layer)` turns a `keras.layers.SimpleRNN`, `keras.layers.GRU(reset_after=False)`,
+`from_keras(layer)` turns a `keras.layers.SimpleRNN`, `keras.layers.GRU` (either form),
 `keras.layers.LSTM` or a `keras.layers.Bidirectional` of one of them into the seqapps
 layer that computes the same function; `to_keras(layer)` goes the other way.
 `convert_model(model, direction)` does it for every such layer of a Sequential or
-Functional model. The converted layer gives the same outputs (up to float round-off) on
-the same inputs, masks and initial states.
+Functional model, so a saved stock Keras model (`.keras`) converts to seqapps layers and
+back with the same outputs. The converted layer gives the same outputs (up to float
+round-off) on the same inputs, masks and initial states.
 
 What is carried across:
 
 * the layer arguments `return_sequences`, `return_state`, `go_backwards`, `stateful`,
-  `unroll`, `zero_output_for_mask`, `activity_regularizer`, `name`, `trainable` and the
-  dtype policy (`keras.layers.SimpleRNN` drops an `activity_regularizer` given to its
-  constructor, so `to_keras` sets it on the layer, and it is lost again if the Keras
-  layer is rebuilt from its config);
+  `unroll`, `zero_output_for_mask`, `activity_regularizer`, `name`, `trainable`, the
+  dtype policy and, for LSTM and GRU, `use_cudnn` (`keras.layers.SimpleRNN` drops an
+  `activity_regularizer` given to its constructor, so `to_keras` sets it on the layer,
+  and it is lost again if the Keras layer is rebuilt from its config);
 * the cell arguments `units`, `activation`, `recurrent_activation`, `use_bias`, the
   initializers, regularizers and constraints of `kernel`, `recurrent_kernel` and `bias`,
-  `dropout`, `recurrent_dropout`, `seed`, and `unit_forget_bias` for the LSTM;
+  `dropout`, `recurrent_dropout`, `seed`, `unit_forget_bias` for the LSTM and
+  `reset_after` for the GRU;
 * for `Bidirectional`, both the forward and the backward layer and `merge_mode`;
 * when the source layer is built: its weights and, for a stateful layer, its current
   states. An unbuilt source gives an unbuilt layer with the same configuration.
 
 Weight mapping. Both libraries keep three fused weights per cell, `kernel`
-`(input_dim, gates * units)`, `recurrent_kernel` `(units, gates * units)` and `bias`
-`(gates * units,)`, with the gates in blocks of `units` columns:
+`(input_dim, gates * units)`, `recurrent_kernel` `(units, gates * units)` and `bias`,
+with the gates in blocks of `units` columns:
 
 * SimpleRNN: one block; the weights are copied as they are.
 * LSTM: Keras's gate order i, f, c, o is seqapps's u, f, c, o; copied as they are.
-* GRU: Keras's `GRU(reset_after=False)` has blocks z, r, h and computes
-  ``h = z * h_prev + (1 - z) * hh``; seqapps's `GRU` has blocks u, r, c and computes
-  ``c = u * c~ + (1 - u) * c_prev``. The relevance gate r and the candidate (hh = c~,
-  with the reset gate applied to the state *before* the recurrent matmul) are the same,
-  and u = 1 - z. Because sigmoid(-v) = 1 - sigmoid(v), negating the update-gate block
-  (the first `units` columns) of `kernel`, `recurrent_kernel` and `bias` turns z into u
-  and back. This holds for `recurrent_activation` `"sigmoid"` and `"hard_sigmoid"`
-  (both satisfy f(-v) = 1 - f(v)); any other recurrent activation is refused.
+* GRU, `reset_after=True` (Keras's default, the cuDNN form): seqapps's
+  `GRU(reset_after=True)` is the same function with the same layout (blocks z, r, h;
+  `bias` of shape `(2, 3 * units)`); copied as they are.
+* GRU, `reset_after=False`: Keras's `GRU(reset_after=False)` has blocks z, r, h and
+  computes ``h = z * h_prev + (1 - z) * hh``; seqapps's course-form `GRU` has blocks
+  u, r, c and computes ``c = u * c~ + (1 - u) * c_prev``. The relevance gate r and the
+  candidate (hh = c~, with the reset gate applied to the state *before* the recurrent
+  matmul) are the same, and u = 1 - z. Because sigmoid(-v) = 1 - sigmoid(v), negating
+  the update-gate block (the first `units` columns) of `kernel`, `recurrent_kernel` and
+  `bias` turns z into u and back. This holds for `recurrent_activation` `"sigmoid"` and
+  `"hard_sigmoid"` (both satisfy f(-v) = 1 - f(v)); any other recurrent activation is
+  refused for this form.
 
 Unsupported, each a `ValueError` naming the problem:
 
-* `keras.layers.GRU(reset_after=True)`, the Keras default (the cuDNN form, which
-  applies the reset gate after the recurrent matmul and has two biases): seqapps
-  implements the reset-before form; build the Keras layer with `reset_after=False`.
 * `seqapps.layers.GRU(relevance_gate=False)` to Keras: Keras has no GRU without a reset
   gate.
-* A GRU whose `recurrent_activation` is not sigmoid or hard sigmoid, or whose weight
-  constraints or regularizers are not invariant under the sign flip (only the built-in
-  norm constraints and regularizers are; `NonNeg` and unknown custom ones are not).
-  Initializers that are not symmetric around zero (`Ones`, non-zero `Constant`, ...)
-  are carried over with a warning: the converted weights are exact, but freshly
+* A course-form GRU whose `recurrent_activation` is not sigmoid or hard sigmoid, or whose
+  weight constraints or regularizers are not invariant under the sign flip (only the
+  built-in norm constraints and regularizers are; `NonNeg` and unknown custom ones are
+  not). Initializers that are not symmetric around zero (`Ones`, non-zero `Constant`,
+  ...) are carried over with a warning: the converted weights are exact, but freshly
   initialized ones would mirror the update gate.
 * Any other layer, including subclasses of the supported classes (a subclass may change
   the computation), and a seqapps layer passed to `from_keras` or a Keras one to
   `to_keras`.
 
-Keras's `use_cudnn` selects an implementation, not a function: `from_keras` drops it and
-`to_keras(layer, use_cudnn=...)` sets it on the Keras LSTM/GRU (default `"auto"`).
-`use_cudnn=True` is refused for SimpleRNN and GRU, which cuDNN cannot run without
-`reset_after=True`.
-
 Example:
 
->>> keras_layer = keras.layers.LSTM(8, return_sequences=True)
+>>> keras_layer = keras.layers.GRU(8, return_sequences=True)   # Keras's default GRU
 >>> keras_layer.build((None, None, 3))
->>> ours = from_keras(keras_layer)       # a seqapps.layers.LSTM, same weights
->>> back = to_keras(ours)                # a keras.layers.LSTM again
+>>> ours = from_keras(keras_layer)      # a seqapps.layers.GRU(reset_after=True)
+>>> ours.reset_after, type(ours).__module__
+(True, 'seqapps.layers.gru')
+>>> back = to_keras(ours)                # a keras.layers.GRU again
+>>> type(back).__name__, back.reset_after
+('GRU', True)
 """
 
 import warnings
@@ -107,52 +109,53 @@ def from_keras(layer):
     """Converts a stock Keras recurrent layer to the equivalent seqapps layer.
 
     Args:
-        layer: A `keras.layers.SimpleRNN`, `keras.layers.GRU` built with
-            `reset_after=False`, `keras.layers.LSTM`, or a `keras.layers.Bidirectional`
-            whose forward and backward layers are among those.
+        layer: A `keras.layers.SimpleRNN`, `keras.layers.GRU` (`reset_after` either way),
+            `keras.layers.LSTM`, or a `keras.layers.Bidirectional` whose forward and
+            backward layers are among those.
 
     Returns:
-        The matching `seqapps.layers` layer (`SimpleRNN`, `GRU`, `LSTM` or
-        `Bidirectional`) with the same configuration and, if `layer` is built, built for
-        the same input feature size with the same weights (the GRU update-gate block
-        negated, see the module docstring) and the same stateful states. Keras's
-        `use_cudnn` is an implementation choice and is not carried.
+        The matching `seqapps.layers` layer (`SimpleRNN`, `GRU` with the same
+        `reset_after`, `LSTM` or `Bidirectional`) with the same configuration
+        (`use_cudnn` included) and, if `layer` is built, built for the same input
+        feature size with the same weights (for `reset_after=False` the GRU update-gate
+        block negated, see the module docstring) and the same stateful states.
 
     Raises:
         ValueError: If `layer` is not one of the supported classes (subclasses
-            included), or has a configuration seqapps cannot reproduce
-            (`GRU(reset_after=True)`, a GRU gate activation other than sigmoid or hard
-            sigmoid, a GRU constraint or regularizer that the sign flip would change).
+            included), or has a configuration seqapps cannot reproduce (for a
+            `reset_after=False` GRU: a gate activation other than sigmoid or hard
+            sigmoid, a constraint or regularizer that the sign flip would change).
     """
     if type(layer) is keras.layers.Bidirectional:
         return _convert_bidirectional(layer, Bidirectional, _from_keras_rnn)
     return _from_keras_rnn(layer)
 
 
-def to_keras(layer, use_cudnn="auto"):
+def to_keras(layer, use_cudnn=None):
     """Converts a seqapps recurrent layer to the equivalent stock Keras layer.
 
     Args:
         layer: A `seqapps.layers.SimpleRNN`, `GRU` (with the relevance gate), `LSTM`,
             or a `seqapps.layers.Bidirectional` of them.
-        use_cudnn: `"auto"`, `True` or `False`, passed to the Keras `LSTM` and `GRU`
-            (Keras-only: it picks the implementation, not the function). `True` is
-            refused for `SimpleRNN` and `GRU`: Keras runs cuDNN only for its
-            `reset_after=True` GRU, which is not the function seqapps's GRU computes.
+        use_cudnn: `None` (default: keep each layer's own `use_cudnn`), `"auto"`,
+            `True` or `False`, for the Keras `LSTM` and `GRU`. `True` is refused for
+            `SimpleRNN` and the course-form `GRU(reset_after=False)`, which cuDNN
+            cannot run.
 
     Returns:
-        The matching Keras layer (`keras.layers.SimpleRNN`, `GRU(reset_after=False)`,
-        `LSTM` or `Bidirectional`) with the same configuration and, if `layer` is built,
-        built for the same input feature size with the same weights (the GRU
-        update-gate block negated) and the same stateful states.
+        The matching Keras layer (`keras.layers.SimpleRNN`, `GRU` with the same
+        `reset_after`, `LSTM` or `Bidirectional`) with the same configuration and, if
+        `layer` is built, built for the same input feature size with the same weights
+        (for `reset_after=False` the GRU update-gate block negated) and the same
+        stateful states.
 
     Raises:
         ValueError: If `layer` is not one of the supported classes, is a GRU without
-            the relevance gate, has a GRU gate activation other than sigmoid or hard
-            sigmoid or a GRU constraint or regularizer that the sign flip would change,
-            or `use_cudnn` is invalid for the layer.
+            the relevance gate, is a course-form GRU with a gate activation other than
+            sigmoid or hard sigmoid or a constraint or regularizer that the sign flip
+            would change, or `use_cudnn` is invalid for the layer.
     """
-    if use_cudnn not in _USE_CUDNN_VALUES:
+    if use_cudnn is not None and use_cudnn not in _USE_CUDNN_VALUES:
         raise ValueError(
             f"`use_cudnn` must be one of {_USE_CUDNN_VALUES}; received use_cudnn={use_cudnn!r}"
         )
@@ -183,8 +186,8 @@ def convert_model(model, direction="to_keras", **kwargs):
 
     Raises:
         ValueError: If `direction` is unknown, or a recurrent layer of the converted
-            kind has a configuration that cannot be converted (for instance a Keras
-            `GRU(reset_after=True)` with `direction="from_keras"`).
+            kind has a configuration that cannot be converted (for instance a
+            `seqapps.layers.GRU(relevance_gate=False)` with `direction="to_keras"`).
     """
     if direction == "to_keras":
         convert, convertible = to_keras, _is_ours
@@ -240,21 +243,15 @@ def _from_keras_rnn(layer, with_weights=True):
         else:
             hint = "only these layers can be converted"
         raise ValueError(
-            "from_keras converts keras.layers.SimpleRNN, keras.layers.GRU("
-            "reset_after=False), keras.layers.LSTM and keras.layers.Bidirectional of them; "
+            "from_keras converts keras.layers.SimpleRNN, keras.layers.GRU, "
+            "keras.layers.LSTM and keras.layers.Bidirectional of them; "
             f"received {_describe(layer)}: {hint}"
         )
-    flip = target_class is GRU
-    if flip and layer.cell.reset_after:
-        raise ValueError(
-            f"Cannot convert {_describe(layer)}: it has reset_after=True (the default of "
-            "keras.layers.GRU, the cuDNN form that applies the reset gate after the "
-            "recurrent matmul), while seqapps.layers.GRU implements the reset-before form. "
-            "Build the Keras layer with keras.layers.GRU(..., reset_after=False)."
-        )
+    flip = _needs_update_gate_flip(layer)
     kwargs = _common_kwargs(layer)
     if flip:
         _check_gru_sign_flip(layer)
+    if target_class is GRU:
         kwargs["relevance_gate"] = True
     target = target_class(**kwargs)
     if with_weights and layer.built:
@@ -276,26 +273,28 @@ def _to_keras_rnn(layer, use_cudnn, with_weights=True):
             "to_keras converts seqapps.layers.SimpleRNN, GRU, LSTM and Bidirectional of "
             f"them; received {_describe(layer)}: {hint}"
         )
-    flip = target_class is keras.layers.GRU
+    flip = _needs_update_gate_flip(layer)
     kwargs = _common_kwargs(layer)
+    if target_class is keras.layers.GRU and not layer.relevance_gate:
+        raise ValueError(
+            f"Cannot convert {_describe(layer)} to Keras: it has relevance_gate=False "
+            "(the simplified GRU), and keras.layers.GRU always has a reset gate."
+        )
     if flip:
-        if not layer.relevance_gate:
-            raise ValueError(
-                f"Cannot convert {_describe(layer)} to Keras: it has relevance_gate=False "
-                "(the simplified GRU), and keras.layers.GRU always has a reset gate."
-            )
         _check_gru_sign_flip(layer)
-        kwargs["reset_after"] = False
-    if target_class is keras.layers.LSTM:
+    if use_cudnn is not None and "use_cudnn" in kwargs:
         kwargs["use_cudnn"] = use_cudnn
-    elif use_cudnn is True:
+    if kwargs.get("use_cudnn") is True and flip:
+        raise ValueError(
+            f"Cannot convert {_describe(layer)} with use_cudnn=True: cuDNN runs only the "
+            "reset-after GRU, and this is the course form (reset_after=False). "
+            "Use use_cudnn='auto' or False."
+        )
+    if use_cudnn is True and target_class is keras.layers.SimpleRNN:
         raise ValueError(
             f"Cannot convert {_describe(layer)} with use_cudnn=True: Keras runs cuDNN only "
-            "for LSTM and for GRU(reset_after=True), which is not the function "
-            "seqapps.layers.GRU computes. Use use_cudnn='auto' or False."
+            "for LSTM and GRU(reset_after=True). Use use_cudnn='auto' or False."
         )
-    elif flip:
-        kwargs["use_cudnn"] = use_cudnn
     target = target_class(**kwargs)
     # keras.layers.SimpleRNN accepts `activity_regularizer` but does not pass it on.
     target.activity_regularizer = kwargs["activity_regularizer"]
@@ -348,7 +347,16 @@ def _common_kwargs(layer):
         kwargs["recurrent_activation"] = cell.recurrent_activation
     if isinstance(layer, (LSTM, keras.layers.LSTM)):
         kwargs["unit_forget_bias"] = cell.unit_forget_bias
+    if isinstance(layer, (GRU, keras.layers.GRU)):
+        kwargs["reset_after"] = cell.reset_after
+    if isinstance(layer, (LSTM, GRU, keras.layers.LSTM, keras.layers.GRU)):
+        kwargs["use_cudnn"] = layer.use_cudnn
     return kwargs
+
+
+def _needs_update_gate_flip(layer):
+    """Whether converting `layer` negates the GRU update gate (the reset-before form)."""
+    return _is_gru(layer) and not layer.cell.reset_after
 
 
 def _initializer_is_odd(initializer):
@@ -463,7 +471,7 @@ def _convert_bidirectional(layer, wrapper_class, convert):
             (layer.forward_layer, target.forward_layer),
             (layer.backward_layer, target.backward_layer),
         ):
-            _copy_weights(source, converted, _is_gru(source))
+            _copy_weights(source, converted, _needs_update_gate_flip(source))
     return target
 
 

@@ -18,7 +18,22 @@ one block of ``units`` columns per gate, exactly as in the TensorFlow layers:
       c~ = tanh(x_t W_c + (Gr * c_{t-1}) U_c + b_c)
       c_t = Gu * c~ + (1 - Gu) * c_{t-1},   a_t = c_t
 
-  With ``relevance_gate=False`` the blocks are ``[u, c]`` and ``Gr == 1``.
+  With ``relevance_gate=False`` the blocks are ``[u, c]`` and ``Gr == 1``. This course form
+  is ``reset_after=False``, the default of the GRU functions here and of ``seqapps.layers.GRU``.
+* GRU with ``reset_after=True``: the default ``keras.layers.GRU`` (the form cuDNN runs), with
+  Keras's weights exactly. Blocks ``[z, r, h]`` (update gate, reset gate, candidate) and a
+  bias of shape ``(2, 3 * units)``: row 0 ``b^x`` is added to the input projection, row 1
+  ``b^h`` to the recurrent one (``bias=None`` for ``use_bias=False``)::
+
+      z = sigma(x_t W_z + b^x_z + h_{t-1} U_z + b^h_z)
+      r = sigma(x_t W_r + b^x_r + h_{t-1} U_r + b^h_r)
+      q = h_{t-1} U_h + b^h_h
+      h~ = tanh(x_t W_h + b^x_h + r * q)
+      h_t = z * h_{t-1} + (1 - z) * h~,   a_t = h_t
+
+  The reset gate scales the recurrent projection ``q`` *after* the matmul (the course form
+  gates ``c_{t-1}`` before it), which is why that block has a bias of its own. ``z`` keeps
+  the old state where the course form's ``Gu`` lets the candidate in: ``z`` plays ``1 - Gu``.
 * LSTM, blocks ``[u, f, c, o]`` (update/input gate, forget gate, candidate, output gate);
   each gate is ``sigma(x_t W_k + a_{t-1} U_k + b_k)`` and ``c~`` uses ``tanh``::
 
@@ -48,6 +63,18 @@ Useful local derivatives: ``tanh'(z) = 1 - tanh(z)^2`` and
 is why the caches keep activations rather than pre-activations. For ``z = x W + h U + b``
 with upstream ``dz``: ``dx = dz W^T``, ``dh = dz U^T``, ``dW = x^T dz``, ``dU = h^T dz``,
 ``db = sum_batch dz``.
+
+Local derivatives of the reset-after GRU step, from the upstream ``dh_t``; ``p_z``, ``p_r``
+and ``p_h`` are the pre-activations of ``z``, ``r`` and ``h~``::
+
+      dh~ = dh_t * (1 - z),   dz = dh_t * (h_{t-1} - h~),   dh_{t-1} = dh_t * z  (direct)
+      dp_h = dh~ * (1 - h~^2),   dr = dp_h * q,   dq = dp_h * r
+      dp_z = dz * z * (1 - z),   dp_r = dr * r * (1 - r)
+
+The input projection ``x_t W + b^x`` receives ``[dp_z, dp_r, dp_h]`` (giving ``dx_t``,
+``dW`` and ``db^x``); the recurrent one ``h_{t-1} U + b^h`` receives ``[dp_z, dp_r, dq]``
+(giving the rest of ``dh_{t-1}``, ``dU`` and ``db^h``). The two differ only in the
+candidate block, where ``r`` sits between the recurrent projection and the ``tanh``.
 """
 
 from __future__ import annotations
@@ -77,8 +104,14 @@ def _check_shape(name: str, array, expected: tuple[int, ...]) -> None:
         raise ValueError(f"{name}: expected shape {tuple(expected)}, received {np.shape(array)}")
 
 
-def _check_weights(input_dim: int, kernel, recurrent_kernel, bias, blocks: int) -> int:
-    """Validates fused weights made of ``blocks`` column blocks; returns ``units``."""
+def _check_weights(
+    input_dim: int, kernel, recurrent_kernel, bias, blocks: int, split_bias: bool = False
+) -> int:
+    """Validates fused weights made of ``blocks`` column blocks; returns ``units``.
+
+    With ``split_bias`` the bias is ``(2, blocks * units)`` (input and recurrent rows, as in
+    the reset-after GRU) or None (no bias); otherwise it is ``(blocks * units,)``.
+    """
     if np.ndim(recurrent_kernel) != 2:
         raise ValueError(
             f"recurrent_kernel: expected shape (units, {blocks} * units), "
@@ -87,21 +120,28 @@ def _check_weights(input_dim: int, kernel, recurrent_kernel, bias, blocks: int) 
     units = np.shape(recurrent_kernel)[0]
     _check_shape("recurrent_kernel", recurrent_kernel, (units, blocks * units))
     _check_shape("kernel", kernel, (input_dim, blocks * units))
-    _check_shape("bias", bias, (blocks * units,))
+    if not split_bias:
+        _check_shape("bias", bias, (blocks * units,))
+    elif bias is not None:
+        _check_shape("bias", bias, (2, blocks * units))
     return units
 
 
-def _check_step(x_t, states: dict, kernel, recurrent_kernel, bias, blocks: int) -> int:
+def _check_step(
+    x_t, states: dict, kernel, recurrent_kernel, bias, blocks: int, split_bias: bool = False
+) -> int:
     """Validates the inputs of one cell step; returns ``units``."""
     if np.ndim(x_t) != 2:
         raise ValueError(f"x_t: expected shape (batch, input_dim), received {np.shape(x_t)}")
-    units = _check_weights(np.shape(x_t)[1], kernel, recurrent_kernel, bias, blocks)
+    units = _check_weights(np.shape(x_t)[1], kernel, recurrent_kernel, bias, blocks, split_bias)
     for name, state in states.items():
         _check_shape(name, state, (np.shape(x_t)[0], units))
     return units
 
 
-def _prepare_sequence(x, initial_states, kernel, recurrent_kernel, bias, blocks, names):
+def _prepare_sequence(
+    x, initial_states, kernel, recurrent_kernel, bias, blocks, names, split_bias=False
+):
     """Validates a sequence call and replaces missing initial states by zeros.
 
     Returns:
@@ -111,7 +151,7 @@ def _prepare_sequence(x, initial_states, kernel, recurrent_kernel, bias, blocks,
     if x.ndim != 3:
         raise ValueError(f"x: expected shape (batch, time, input_dim), received {x.shape}")
     batch, _, input_dim = x.shape
-    units = _check_weights(input_dim, kernel, recurrent_kernel, bias, blocks)
+    units = _check_weights(input_dim, kernel, recurrent_kernel, bias, blocks, split_bias)
     if initial_states is None:
         initial_states = [None] * len(names)
     if len(initial_states) != len(names):
@@ -157,7 +197,8 @@ def _bptt(d_outputs, d_final_states, cache, step_backward: Callable, n_states: i
         n_states: Number of recurrent states.
 
     Returns:
-        Dict with ``"x"``, ``"initial_state"`` (a list, one per state) and weight gradients.
+        Dict with ``"x"``, ``"initial_state"`` (a list, one per state) and weight gradients
+        (None for a weight that is None, i.e. an absent bias).
     """
     _check_shape("d_outputs", d_outputs, cache["outputs_shape"])
     batch, time, units = cache["outputs_shape"]
@@ -175,14 +216,18 @@ def _bptt(d_outputs, d_final_states, cache, step_backward: Callable, n_states: i
         d_states.append(np.asarray(d, dtype))
 
     d_x = np.zeros(cache["x"].shape, dtype)
-    totals = {key: np.zeros(np.shape(w), dtype) for key, w in zip(WEIGHT_KEYS, weights)}
+    totals = {
+        key: None if w is None else np.zeros(np.shape(w), dtype)
+        for key, w in zip(WEIGHT_KEYS, weights)
+    }
     for t in reversed(range(time)):
         # Step 1: the output at t is state 0, so its loss gradient joins the carried one.
         d_states[0] = d_states[0] + d_outputs[:, t]
         grads, d_states = step_backward(d_states, cache["steps"][t])  # step 2
         d_x[:, t] = grads["x"]
         for key in WEIGHT_KEYS:  # step 3: shared weights collect gradient from every step
-            totals[key] += grads[key]
+            if totals[key] is not None:
+                totals[key] += grads[key]
     return {"x": d_x, "initial_state": list(d_states), **totals}
 
 
@@ -279,21 +324,41 @@ def simple_rnn_backward(d_outputs, d_final_states, cache):
 # --------------------------------------------------------------------------------- GRU
 
 
-def gru_cell_forward(x_t, c_prev, kernel, recurrent_kernel, bias, relevance_gate=True):
-    """One GRU step (see the module docstring for the equations).
+def _check_gru_form(relevance_gate: bool, reset_after: bool) -> None:
+    """Raises ValueError for ``reset_after=True`` without the relevance (reset) gate."""
+    if reset_after and not relevance_gate:
+        raise ValueError(
+            "reset_after=True is Keras's GRU, which always has its reset gate; "
+            "relevance_gate=False exists only in the course form (reset_after=False)"
+        )
+
+
+def gru_cell_forward(
+    x_t, c_prev, kernel, recurrent_kernel, bias, relevance_gate=True, reset_after=False
+):
+    """One GRU step, in the course form or the reset-after form (see the module docstring).
 
     Args:
         x_t: Input, ``(batch, input_dim)``.
-        c_prev: Previous memory cell ``c_{t-1}``, ``(batch, units)``.
+        c_prev: Previous state, ``(batch, units)``: the memory cell ``c_{t-1}`` (course
+            form) or ``h_{t-1}`` (reset-after form).
         kernel: ``(input_dim, 3 * units)`` in block order ``[u, r, c]``, or
-            ``(input_dim, 2 * units)`` in order ``[u, c]`` without the relevance gate.
+            ``(input_dim, 2 * units)`` in order ``[u, c]`` without the relevance gate; with
+            ``reset_after`` ``[W_z | W_r | W_h]``.
         recurrent_kernel: ``(units, 3 * units)`` or ``(units, 2 * units)``, same blocks.
-        bias: ``(3 * units,)`` or ``(2 * units,)``.
-        relevance_gate: Whether the relevance gate ``Gr`` exists (otherwise ``Gr == 1``).
+        bias: ``(3 * units,)`` or ``(2 * units,)``; with ``reset_after`` ``(2, 3 * units)``
+            (row 0 input bias, row 1 recurrent bias) or None for no bias.
+        relevance_gate: Whether the relevance gate ``Gr`` exists (otherwise ``Gr == 1``);
+            must be True with ``reset_after``.
+        reset_after: False for the course form, True for Keras's default GRU.
 
     Returns:
-        ``(c_t, cache_t)``; ``c_t`` is also the output ``a_t``.
+        ``(c_t, cache_t)``; ``c_t`` (``h_t`` in the reset-after form) is also the output
+        ``a_t``.
     """
+    _check_gru_form(relevance_gate, reset_after)
+    if reset_after:
+        return _gru_reset_after_cell_forward(x_t, c_prev, kernel, recurrent_kernel, bias)
     n_gates = 2 if relevance_gate else 1  # sigmoid blocks that precede the candidate block
     units = _check_step(x_t, {"c_prev": c_prev}, kernel, recurrent_kernel, bias, n_gates + 1)
     g = n_gates * units  # column where the candidate block starts
@@ -306,20 +371,42 @@ def gru_cell_forward(x_t, c_prev, kernel, recurrent_kernel, bias, relevance_gate
     c_t = g_u * candidate + (1.0 - g_u) * c_prev
     cache_t = {"x_t": x_t, "c_prev": c_prev, "relevance_gate": relevance_gate}
     cache_t.update(gates=gates, g_u=g_u, g_r=g_r, reset_c=reset_c, candidate=candidate)
-    cache_t["weights"] = (kernel, recurrent_kernel)
+    cache_t.update(weights=(kernel, recurrent_kernel), reset_after=False)
     return c_t, cache_t
 
 
+def _gru_reset_after_cell_forward(x_t, h_prev, kernel, recurrent_kernel, bias):
+    """One reset-after GRU step; arguments as in ``gru_cell_forward(reset_after=True)``."""
+    _check_step(x_t, {"c_prev": h_prev}, kernel, recurrent_kernel, bias, 3, split_bias=True)
+    x_part = x_t @ kernel  # x_t W + b^x, blocks [z, r, h]
+    h_part = h_prev @ recurrent_kernel  # h_{t-1} U + b^h, same blocks
+    if bias is not None:
+        x_part = x_part + bias[0]
+        h_part = h_part + bias[1]
+    x_z, x_r, x_h = np.split(x_part, 3, axis=1)
+    h_z, h_r, q = np.split(h_part, 3, axis=1)
+    z, r = sigmoid(x_z + h_z), sigmoid(x_r + h_r)
+    candidate = np.tanh(x_h + r * q)  # r gates the recurrent projection q, bias included
+    h_t = z * h_prev + (1.0 - z) * candidate
+    cache_t = {"x_t": x_t, "h_prev": h_prev, "z": z, "r": r, "q": q, "candidate": candidate}
+    cache_t.update(weights=(kernel, recurrent_kernel), has_bias=bias is not None)
+    cache_t["reset_after"] = True
+    return h_t, cache_t
+
+
 def gru_cell_backward(d_c_t, cache_t):
-    """Backward pass of one GRU step.
+    """Backward pass of one GRU step (either form; the cache remembers which).
 
     Args:
-        d_c_t: Total ``dL/dc_t``, ``(batch, units)``.
+        d_c_t: Total ``dL/dc_t`` (``dL/dh_t`` in the reset-after form), ``(batch, units)``.
         cache_t: Cache from ``gru_cell_forward``.
 
     Returns:
-        Dict with ``"x"``, ``"c_prev"``, ``"kernel"``, ``"recurrent_kernel"``, ``"bias"``.
+        Dict with ``"x"``, ``"c_prev"``, ``"kernel"``, ``"recurrent_kernel"``, ``"bias"``
+        (None in the reset-after form without a bias).
     """
+    if cache_t["reset_after"]:
+        return _gru_reset_after_cell_backward(d_c_t, cache_t)
     kernel, recurrent_kernel = cache_t["weights"]
     c_prev, g_u, g_r = cache_t["c_prev"], cache_t["g_u"], cache_t["g_r"]
     candidate, gates = cache_t["candidate"], cache_t["gates"]
@@ -347,40 +434,72 @@ def gru_cell_backward(d_c_t, cache_t):
     return grads
 
 
-def gru_forward(x, initial_state, kernel, recurrent_kernel, bias, relevance_gate=True):
+def _gru_reset_after_cell_backward(d_h_t, cache_t):
+    """Backward pass of one reset-after GRU step (local derivatives in the module docstring)."""
+    kernel, recurrent_kernel = cache_t["weights"]
+    h_prev, z, r, q = cache_t["h_prev"], cache_t["z"], cache_t["r"], cache_t["q"]
+    candidate = cache_t["candidate"]
+    # h_t = z * h_prev + (1 - z) * h~ is linear in h~, z and (directly) h_prev.
+    d_candidate = d_h_t * (1.0 - z)
+    d_z = d_h_t * (h_prev - candidate)
+    d_h_prev = d_h_t * z
+    dp_h = d_candidate * (1.0 - candidate**2)  # through tanh
+    dp_z = d_z * z * (1.0 - z)  # through sigmoid
+    dp_r = dp_h * q * r * (1.0 - r)  # h~ sees r * q; then through sigmoid
+    # The input projection feeds the candidate directly; the recurrent one through r * q.
+    d_x_part = np.concatenate([dp_z, dp_r, dp_h], axis=1)
+    d_h_part = np.concatenate([dp_z, dp_r, dp_h * r], axis=1)
+    grads = _affine_grads(cache_t["x_t"], d_x_part, kernel)
+    grads["recurrent_kernel"] = h_prev.T @ d_h_part
+    grads["bias"] = np.stack([grads["bias"], d_h_part.sum(axis=0)])
+    if not cache_t["has_bias"]:
+        grads["bias"] = None
+    grads["c_prev"] = d_h_prev + d_h_part @ recurrent_kernel.T
+    return grads
+
+
+def gru_forward(
+    x, initial_state, kernel, recurrent_kernel, bias, relevance_gate=True, reset_after=False
+):
     """Runs a GRU over a sequence.
 
     Args:
         x: Inputs, ``(batch, time, input_dim)``.
-        initial_state: ``c_0``, ``(batch, units)``, or None for zeros.
+        initial_state: ``c_0`` (``h_0``), ``(batch, units)``, or None for zeros.
         kernel: ``(input_dim, 3 * units)`` (or ``2 * units`` without the relevance gate).
         recurrent_kernel: ``(units, 3 * units)`` (or ``2 * units``).
-        bias: ``(3 * units,)`` (or ``2 * units``).
-        relevance_gate: Full GRU if True, simplified GRU (``Gr == 1``) if False.
+        bias: ``(3 * units,)`` (or ``2 * units``); with ``reset_after`` ``(2, 3 * units)``
+            or None for no bias.
+        relevance_gate: Full GRU if True, simplified GRU (``Gr == 1``) if False; must be
+            True with ``reset_after``.
+        reset_after: Course form if False; Keras's default GRU (``keras.layers.GRU()``,
+            ``seqapps.layers.GRU(units, reset_after=True)``) if True.
 
     Returns:
-        ``(outputs, final_states, cache)`` with ``final_states == [c_T]``.
+        ``(outputs, final_states, cache)`` with ``final_states == [c_T]`` (``[h_T]``).
     """
+    _check_gru_form(relevance_gate, reset_after)
     blocks = 3 if relevance_gate else 2
     x, states, _ = _prepare_sequence(
-        x, [initial_state], kernel, recurrent_kernel, bias, blocks, ["initial_state"]
+        x, [initial_state], kernel, recurrent_kernel, bias, blocks, ["initial_state"], reset_after
     )
 
     def step(x_t, states):
         c_t, cache_t = gru_cell_forward(
-            x_t, states[0], kernel, recurrent_kernel, bias, relevance_gate
+            x_t, states[0], kernel, recurrent_kernel, bias, relevance_gate, reset_after
         )
         return [c_t], cache_t
 
     outputs, final_states, cache = _unroll(x, states, step, (kernel, recurrent_kernel, bias))
-    cache["relevance_gate"] = relevance_gate
+    cache.update(relevance_gate=relevance_gate, reset_after=reset_after)
     return outputs, final_states, cache
 
 
 def gru_backward(d_outputs, d_final_states, cache):
-    """BPTT for ``gru_forward`` (either form; the cache remembers which).
+    """BPTT for ``gru_forward`` (any form; the cache remembers which).
 
-    Arguments and result as in ``simple_rnn_backward``, with ``d_final_states = [dL/dc_T]``.
+    Arguments and result as in ``simple_rnn_backward``, with ``d_final_states = [dL/dc_T]``;
+    in the reset-after form without a bias, ``"bias"`` is None.
     """
 
     def step_backward(d_states, cache_t):

@@ -62,7 +62,8 @@ class Bidirectional(keras.layers.Bidirectional):
         layer: A `SimpleRNN`, `GRU` or `LSTM` from `seqapps.layers`.
         merge_mode: One of `"concat"`, `"sum"`, `"ave"`, `"mul"`, `None`.
         weights: Optional list of initial weights (the forward layer's, then
-            the backward layer's), set when the layer is built, as in Keras.
+            the backward layer's), set when the layer is built. Keras 3 accepts
+            this argument but never applies it; here it takes effect.
         backward_layer: Optional seqapps recurrent layer to use backward
             (it must have `go_backwards=True`).
         **kwargs: Base layer arguments.
@@ -93,6 +94,14 @@ class Bidirectional(keras.layers.Bidirectional):
                 backward_layer=backward_layer,
                 **kwargs,
             )
+
+    def build(self, sequences_shape, initial_state_shape=None):
+        super().build(sequences_shape, initial_state_shape)
+        for layer in (self.forward_layer, self.backward_layer):
+            initial = getattr(layer, "initial_weights", None)
+            if initial:
+                layer.set_weights(initial)
+                layer.initial_weights = None
 
     # Keras asks these before trying a backend's fused bidirectional kernel (JAX and
     # torch have one; on TensorFlow it is not implemented and each direction runs its

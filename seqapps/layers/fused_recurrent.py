@@ -34,10 +34,9 @@ class FusedRecurrent(Recurrent):
     configuration it cannot run is a `ValueError` at construction, and so is a
     call with no GPU. `use_cudnn=False` always loops.
 
-    Unlike Keras, with `return_sequences=True`, a mask and
-    `zero_output_for_mask=False`, the padded steps of the fused result carry the
-    last real output forward exactly as the loop does, so both paths give the same
-    tensors.
+    Unlike Keras, with `return_sequences=True` and a mask, the padded steps of the
+    fused result are what the loop gives there (the last real output, or zeros with
+    `zero_output_for_mask=True`), so both paths give the same tensors.
 
     Subclasses implement `_cudnn_form_problems` and `_run_cudnn`.
     """
@@ -104,9 +103,10 @@ class FusedRecurrent(Recurrent):
             return super().inner_loop(sequences, initial_state, mask, training=training)
 
         def loop():
-            return super(FusedRecurrent, self).inner_loop(
+            last, outputs, states = super(FusedRecurrent, self).inner_loop(
                 sequences, initial_state, mask, training=training
             )
+            return last, outputs, list(states)
 
         def fused():
             inputs = sequences
@@ -115,12 +115,17 @@ class FusedRecurrent(Recurrent):
                 step_mask = self.cell.get_dropout_mask(sequences[:, 0, :])
                 inputs = sequences * ops.expand_dims(step_mask, 1)
             last, outputs, states = self._run_cudnn(inputs, initial_state, mask)
-            forward_padding = mask is not None and not self.go_backwards
-            if forward_padding and self.return_sequences and not self.zero_output_for_mask:
-                # cuDNN writes zeros after each sequence's end, where the loop repeats
-                # the last real output.
-                keep = ops.expand_dims(ops.cast(mask, "bool"), -1)
-                outputs = ops.where(keep, outputs, ops.expand_dims(last, 1))
+            if mask is not None and self.return_sequences:
+                # The loop repeats the last real output after a sequence's end (zeros
+                # with zero_output_for_mask), and writes zeros before its start when it
+                # runs backwards; the kernel's own padding is not relied on.
+                keep = ops.cast(mask, "bool")
+                if self.go_backwards:
+                    keep = ops.flip(keep, axis=1)
+                carried = self.zero_output_for_mask or self.go_backwards
+                filler = ops.zeros_like(last) if carried else last
+                keep = ops.expand_dims(keep, -1)
+                outputs = ops.where(keep, outputs, ops.expand_dims(filler, 1))
             return last, outputs, list(states)
 
         try:

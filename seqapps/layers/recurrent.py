@@ -166,7 +166,8 @@ class Recurrent(keras.layers.RNN):
         cell_config = self.cell.get_config()
         for key in ("name", "dtype", "trainable"):
             cell_config.pop(key, None)
-        return {**config, **cell_config}
+        activity = keras.regularizers.serialize(self.activity_regularizer)
+        return {**config, **cell_config, "activity_regularizer": activity}
 
     @classmethod
     def from_config(cls, config):

@@ -12,13 +12,16 @@ BATCH, TIME, FEATURES, UNITS = 3, 5, 4, 3
 LENGTHS = (5, 3, 1)  # post-padded: example i has LENGTHS[i] real steps
 TOL = 1e-5
 
-# kind -> (seqapps class, Keras class, Keras arguments that make it our function)
+# kind -> (seqapps class, Keras class, Keras arguments, seqapps arguments) that give one
+# function. "GRU" is the course form (reset before the matmul, update gate negated);
+# "KerasGRU" is Keras's default GRU, reset_after=True on both sides.
 KINDS = {
-    "SimpleRNN": (SimpleRNN, keras.layers.SimpleRNN, {}),
-    "GRU": (GRU, keras.layers.GRU, {"reset_after": False}),
-    "LSTM": (LSTM, keras.layers.LSTM, {}),
+    "SimpleRNN": (SimpleRNN, keras.layers.SimpleRNN, {}, {}),
+    "GRU": (GRU, keras.layers.GRU, {"reset_after": False}, {}),
+    "KerasGRU": (GRU, keras.layers.GRU, {}, {"reset_after": True}),
+    "LSTM": (LSTM, keras.layers.LSTM, {}, {}),
 }
-STATE_COUNT = {"SimpleRNN": 1, "GRU": 1, "LSTM": 2}
+STATE_COUNT = {"SimpleRNN": 1, "GRU": 1, "KerasGRU": 1, "LSTM": 2}
 
 # name -> (layer arguments, call options)
 CONFIGS = {
@@ -102,8 +105,8 @@ def _assert_same_weights(expected, received):
 @pytest.mark.parametrize("config", sorted(CONFIGS))
 @pytest.mark.parametrize("kind", sorted(KINDS))
 def test_round_trip_from_ours(kind, config):
-    ours_class, keras_class, _ = KINDS[kind]
-    ours = ours_class(UNITS, **_layer_kwargs(kind, config))
+    ours_class, keras_class, _, ours_kwargs = KINDS[kind]
+    ours = ours_class(UNITS, **ours_kwargs, **_layer_kwargs(kind, config))
     _call_config(ours, kind, config)  # builds
     _randomize(ours)
     expected = _call_config(ours, kind, config)
@@ -122,7 +125,7 @@ def test_round_trip_from_ours(kind, config):
 @pytest.mark.parametrize("config", sorted(CONFIGS))
 @pytest.mark.parametrize("kind", sorted(KINDS))
 def test_from_keras_random_weights(kind, config):
-    ours_class, keras_class, keras_kwargs = KINDS[kind]
+    ours_class, keras_class, keras_kwargs, ours_kwargs = KINDS[kind]
     theirs = keras_class(UNITS, **keras_kwargs, **_layer_kwargs(kind, config))
     _call_config(theirs, kind, config)
     _randomize(theirs, seed=2)
@@ -149,8 +152,8 @@ def test_gru_update_gate_is_negated():
 
 @pytest.mark.parametrize("kind", sorted(KINDS))
 def test_stateful_states_are_carried(kind):
-    ours_class, keras_class, _ = KINDS[kind]
-    ours = ours_class(UNITS, stateful=True, return_sequences=True)
+    ours_class, keras_class, _, ours_kwargs = KINDS[kind]
+    ours = ours_class(UNITS, **ours_kwargs, stateful=True, return_sequences=True)
     inputs, mask, _ = _data(kind)
     _call(ours, inputs)  # builds for batch BATCH and moves the states off zero
     _randomize(ours)
@@ -202,8 +205,8 @@ def _rich_kwargs(kind):
 
 @pytest.mark.parametrize("kind", sorted(KINDS))
 def test_config_is_carried(kind):
-    ours_class, keras_class, _ = KINDS[kind]
-    ours = ours_class(UNITS, **_rich_kwargs(kind))
+    ours_class, keras_class, _, ours_kwargs = KINDS[kind]
+    ours = ours_class(UNITS, **ours_kwargs, **_rich_kwargs(kind))
     inputs, mask, _ = _data(kind, dtype="float64")
     _call(ours, inputs)
     _randomize(ours)
@@ -219,8 +222,8 @@ def test_config_is_carried(kind):
         keras.regularizers.serialize(ours.activity_regularizer)
     )
     assert getattr(theirs, "use_cudnn", "auto") == "auto"
-    if kind == "GRU":
-        assert theirs.reset_after is False
+    if kind in ("GRU", "KerasGRU"):
+        assert theirs.reset_after is (kind == "KerasGRU")
     if kind == "LSTM":
         assert theirs.unit_forget_bias is False
     # Dropout is off at inference, so the function is the same.
@@ -236,8 +239,8 @@ def test_config_is_carried(kind):
 
 @pytest.mark.parametrize("kind", sorted(KINDS))
 def test_unbuilt_layers_convert_unbuilt(kind):
-    ours_class, keras_class, keras_kwargs = KINDS[kind]
-    ours = ours_class(UNITS, return_sequences=True, dropout=0.25, name="unbuilt")
+    ours_class, keras_class, keras_kwargs, ours_kwargs = KINDS[kind]
+    ours = ours_class(UNITS, **ours_kwargs, return_sequences=True, dropout=0.25, name="unbuilt")
     theirs = to_keras(ours)
     assert type(theirs) is keras_class and not theirs.built
     assert theirs.name == "unbuilt" and theirs.return_sequences and theirs.dropout == 0.25
@@ -257,9 +260,9 @@ MERGE_MODES = ["concat", "sum", "ave", "mul", None]
 @pytest.mark.parametrize("merge_mode", MERGE_MODES)
 @pytest.mark.parametrize("kind", sorted(KINDS))
 def test_bidirectional_round_trip_from_ours(kind, merge_mode):
-    ours_class, keras_class, _ = KINDS[kind]
+    ours_class, keras_class, _, ours_kwargs = KINDS[kind]
     ours = Bidirectional(
-        ours_class(UNITS, return_sequences=True, return_state=True),
+        ours_class(UNITS, **ours_kwargs, return_sequences=True, return_state=True),
         merge_mode=merge_mode,
         name="bi",
     )
@@ -288,7 +291,7 @@ def test_bidirectional_round_trip_from_ours(kind, merge_mode):
 @pytest.mark.parametrize("merge_mode", MERGE_MODES)
 @pytest.mark.parametrize("kind", sorted(KINDS))
 def test_bidirectional_from_keras(kind, merge_mode):
-    ours_class, keras_class, keras_kwargs = KINDS[kind]
+    ours_class, keras_class, keras_kwargs, ours_kwargs = KINDS[kind]
     # A backward layer that differs from the forward one must be converted on its own.
     theirs = keras.layers.Bidirectional(
         keras_class(UNITS, return_sequences=True, **keras_kwargs),
@@ -312,8 +315,8 @@ def test_bidirectional_from_keras(kind, merge_mode):
 @pytest.mark.parametrize("kind", sorted(KINDS))
 def test_gradients_agree(kind):
     """One training step would move both layers the same way (GRU: u-block negated)."""
-    ours_class, _, _ = KINDS[kind]
-    ours = ours_class(UNITS, return_sequences=True)
+    ours_class, _, _, ours_kwargs = KINDS[kind]
+    ours = ours_class(UNITS, **ours_kwargs, return_sequences=True)
     inputs, mask, _ = _data(kind)
     _call(ours, inputs)
     _randomize(ours)
@@ -373,14 +376,67 @@ def test_convert_model_both_directions():
         convert_model(sequential, direction="sideways")
 
 
+def test_saved_stock_keras_model_converts_to_ours_and_back(tmp_path, run_python):
+    # A .keras file of stock layers with Keras's defaults (reset-after GRUs, LSTMs,
+    # Bidirectionals), as most saved Keras recurrent models are.
+    tokens = keras.Input((TIME,), dtype="int32")
+    embedded = keras.layers.Embedding(9, FEATURES, mask_zero=True)(tokens)
+    both = keras.layers.Bidirectional(keras.layers.GRU(UNITS, return_sequences=True))(embedded)
+    both = keras.layers.Bidirectional(
+        keras.layers.LSTM(UNITS, return_sequences=True), merge_mode="sum"
+    )(both)
+    sequence = keras.layers.LSTM(UNITS, return_sequences=True)(both)
+    last = keras.layers.GRU(UNITS, go_backwards=True)(sequence)
+    stock = keras.Model(tokens, keras.layers.Dense(2)(last))
+    for layer in stock.layers:
+        if isinstance(layer, (keras.layers.RNN, keras.layers.Bidirectional)):
+            _randomize(layer, seed=8)
+    stock.save(tmp_path / "stock.keras")
+
+    rng = np.random.default_rng(9)
+    inputs = np.where(np.arange(TIME)[None, :] < np.array(LENGTHS)[:, None], 1, 0)
+    inputs = (inputs * rng.integers(1, 9, size=(BATCH, TIME))).astype("int32")
+    loaded = keras.saving.load_model(tmp_path / "stock.keras")
+    expected = np.asarray(loaded(inputs))
+
+    ours = convert_model(loaded, direction="from_keras")
+    recurrent = [
+        layer
+        for layer in ours.layers
+        if isinstance(layer, (keras.layers.RNN, keras.layers.Bidirectional))
+    ]
+    assert [type(layer) for layer in recurrent] == [Bidirectional, Bidirectional, LSTM, GRU]
+    assert all(layer.forward_layer.reset_after for layer in recurrent[:1])
+    np.testing.assert_allclose(np.asarray(ours(inputs)), expected, rtol=0, atol=TOL)
+    ours.save(tmp_path / "ours.keras")
+    np.save(tmp_path / "inputs.npy", inputs)
+
+    script = f"""
+import numpy as np, keras, seqapps
+from seqapps.interop import convert_model
+ours = keras.saving.load_model({str(tmp_path / "ours.keras")!r})
+back = convert_model(ours, direction="to_keras")
+inputs = np.load({str(tmp_path / "inputs.npy")!r})
+np.save({str(tmp_path / "ours.npy")!r}, np.asarray(ours(inputs)))
+np.save({str(tmp_path / "back.npy")!r}, np.asarray(back(inputs)))
+print("KINDS", sorted({{type(layer).__module__.split(".")[0] for layer in back.layers}}))
+"""
+    result = run_python(["-c", script])
+    assert "KINDS ['keras']" in result.stdout
+    np.testing.assert_allclose(np.load(tmp_path / "ours.npy"), expected, rtol=0, atol=TOL)
+    np.testing.assert_allclose(np.load(tmp_path / "back.npy"), expected, rtol=0, atol=TOL)
+
+
 # ------------------------------------------------------------------------------- errors
 
 
-def test_keras_gru_reset_after_is_refused():
-    with pytest.raises(ValueError, match=r"reset_after=True.*reset-before.*reset_after=False"):
-        from_keras(keras.layers.GRU(UNITS))
-    with pytest.raises(ValueError, match="reset_after=True"):
-        from_keras(keras.layers.Bidirectional(keras.layers.GRU(UNITS)))
+def test_keras_default_gru_weights_are_copied_as_they_are():
+    theirs = keras.layers.GRU(UNITS)
+    theirs.build((None, None, FEATURES))
+    _randomize(theirs)
+    ours = from_keras(theirs)
+    assert ours.reset_after and tuple(ours.cell.bias.shape) == (2, 3 * UNITS)
+    _assert_same_weights(_weights(theirs), _weights(ours))
 
 
 def test_gru_without_relevance_gate_is_refused():
@@ -450,3 +506,8 @@ def test_use_cudnn():
             to_keras(layer, use_cudnn=True)
     with pytest.raises(ValueError, match="use_cudnn"):
         to_keras(LSTM(UNITS), use_cudnn="yes")
+    # Each layer's own setting travels both ways unless the call overrides it.
+    assert to_keras(LSTM(UNITS, use_cudnn=False)).use_cudnn is False
+    assert to_keras(GRU(UNITS, reset_after=True, use_cudnn=True)).use_cudnn is True
+    assert from_keras(keras.layers.LSTM(UNITS, use_cudnn=False)).use_cudnn is False
+    assert from_keras(keras.layers.GRU(UNITS, use_cudnn=True)).use_cudnn is True
