@@ -71,7 +71,7 @@ class Bidirectional(keras.layers.Bidirectional):
     Example:
 
     >>> layer = Bidirectional(LSTM(64, return_sequences=True))
-    >>> layer(np.zeros((2, 7, 16), "float32")).shape
+    >>> tuple(layer(np.zeros((2, 7, 16), "float32")).shape)
     (2, 7, 128)
     """
 

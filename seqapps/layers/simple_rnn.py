@@ -37,7 +37,7 @@ class SimpleRNN(Recurrent):
     Example:
 
     >>> layer = SimpleRNN(16, return_sequences=True)
-    >>> layer(np.zeros((2, 5, 3), "float32")).shape
+    >>> tuple(layer(np.zeros((2, 5, 3), "float32")).shape)
     (2, 5, 16)
     """
 
