@@ -17,12 +17,13 @@ def _layers():
     return {
         "rnn": SimpleRNN(5, return_sequences=True),
         "gru": GRU(5, return_sequences=True),
+        "gru_reset_after": GRU(5, reset_after=True, return_sequences=True),
         "lstm": LSTM(5, return_sequences=True),
         "bilstm": Bidirectional(LSTM(5, return_sequences=True)),
     }
 
 
-@pytest.mark.parametrize("kind", ["rnn", "gru", "lstm", "bilstm"])
+@pytest.mark.parametrize("kind", ["rnn", "gru", "gru_reset_after", "lstm", "bilstm"])
 @pytest.mark.parametrize("jit_compile", [False, True])
 def test_tf_function_and_xla_match_eager(kind, jit_compile):
     layer = _layers()[kind]
@@ -47,7 +48,7 @@ def test_tf_function_and_xla_match_eager(kind, jit_compile):
 
 
 @pytest.mark.parametrize("policy", ["mixed_float16", "mixed_bfloat16"])
-@pytest.mark.parametrize("kind", ["gru", "lstm", "bilstm"])
+@pytest.mark.parametrize("kind", ["gru", "gru_reset_after", "lstm", "bilstm"])
 def test_mixed_precision(policy, kind):
     reference = _layers()[kind]
     expected = reference(X).numpy()
@@ -110,7 +111,8 @@ def test_mirrored_strategy_two_logical_cpus(run_python):
         def build():
             keras.utils.set_random_seed(3)
             model = keras.Sequential([keras.Input((7, 3)),
-                Bidirectional(LSTM(6, return_sequences=True)), GRU(6),
+                Bidirectional(LSTM(6, return_sequences=True)),
+                Bidirectional(GRU(6, reset_after=True, return_sequences=True)), GRU(6),
                 keras.layers.Dense(1)])
             model.compile(keras.optimizers.SGD(0.1), "mse")
             return model

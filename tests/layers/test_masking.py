@@ -9,6 +9,7 @@ LAYERS = {
     "rnn": lambda **kw: SimpleRNN(5, **kw),
     "gru": lambda **kw: GRU(5, **kw),
     "gru_simplified": lambda **kw: GRU(5, relevance_gate=False, **kw),
+    "gru_reset_after": lambda **kw: GRU(5, reset_after=True, **kw),
     "lstm": lambda **kw: LSTM(5, **kw),
 }
 LENGTHS = [7, 3, 5, 1]

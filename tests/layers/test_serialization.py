@@ -20,6 +20,7 @@ def _model():
     hidden = Bidirectional(
         GRU(5, relevance_gate=False, return_sequences=True, go_backwards=False), merge_mode="ave"
     )(hidden)
+    hidden = Bidirectional(GRU(5, reset_after=True, return_sequences=True))(hidden)
     hidden = SimpleRNN(5, return_sequences=True, activation="relu")(hidden)
     sequence, state_a, state_c = LSTM(
         6, return_sequences=True, return_state=True, dropout=0.1, unit_forget_bias=False
