@@ -37,6 +37,25 @@ def _outside_object_sharing():
 MERGE_MODES = ("concat", "sum", "ave", "mul", None)
 
 
+def backward_seed(seed):
+    """The dropout seed of the backward copy of a layer seeded with `seed`.
+
+    A different stream, so the two directions drop different units; far from
+    `seed + k`, the seeds that stacked layers usually take.
+    """
+    return (int(seed) * 1_000_003 + 524_287) % (2**31 - 1)
+
+
+def _backward_copy(layer):
+    """`layer` running backwards, with its own dropout seed (Keras's copy keeps the seed)."""
+    config = layer.get_config()
+    name = layer.name.removeprefix("backward_")
+    config.update(go_backwards=not layer.go_backwards, name=f"backward_{name}")
+    config["seed"] = backward_seed(layer.cell.seed)
+    with _outside_object_sharing():
+        return type(layer).from_config(config)
+
+
 @keras.saving.register_keras_serializable(package="seqapps")
 class Bidirectional(keras.layers.Bidirectional):
     """Runs a seqapps recurrent layer forward and a copy of it backward, then merges.
@@ -52,7 +71,10 @@ class Bidirectional(keras.layers.Bidirectional):
     where merge is concatenation (`"concat"`, the default, 2 * units
     features), `"sum"`, `"ave"`, `"mul"`, or `None` (a list of both outputs).
     With `return_state=True` the forward states come first, then the backward
-    ones. Weights: the forward layer's, then the backward layer's.
+    ones. Weights: the forward layer's, then the backward layer's. A wrapped
+    layer with a dropout `seed` gets a backward copy seeded by
+    `backward_seed(seed)`, so the directions drop different units and a fixed
+    seed still reproduces a run.
 
     Each direction is a full seqapps layer, so an `LSTM` or a
     `GRU(reset_after=True)` runs cuDNN in both directions on a GPU (see their
@@ -86,6 +108,8 @@ class Bidirectional(keras.layers.Bidirectional):
             raise ValueError(
                 f"`merge_mode` must be one of {MERGE_MODES}; received merge_mode={merge_mode!r}"
             )
+        if backward_layer is None and getattr(layer.cell, "seed", None) is not None:
+            backward_layer = _backward_copy(layer)
         with _outside_object_sharing():
             super().__init__(
                 layer,

@@ -190,3 +190,36 @@ def test_cells_run_in_stock_keras_rnn():
 def test_properties_read_through_to_the_cell():
     layer = GRU(7, dropout=0.25, relevance_gate=False)
     assert (layer.units, layer.dropout, layer.relevance_gate) == (7, 0.25, False)
+
+
+def _dropout_masks(layer):
+    """The input dropout masks the two directions draw for one training call."""
+    x = np.ones((4, 3, 6), "float32")
+    layer(x)
+    masks = []
+    for direction in (layer.forward_layer, layer.backward_layer):
+        direction.cell.reset_dropout_mask()
+        masks.append(np.asarray(direction.cell.get_dropout_mask(x[:, 0])))
+    return masks
+
+
+@pytest.mark.parametrize("layer_class", [SimpleRNN, GRU, LSTM])
+def test_bidirectional_directions_draw_different_dropout_masks(layer_class):
+    forward, backward = _dropout_masks(Bidirectional(layer_class(8, dropout=0.5, seed=11)))
+    assert not np.array_equal(forward, backward)
+    # The same seed reproduces both directions' masks.
+    again_forward, again_backward = _dropout_masks(
+        Bidirectional(layer_class(8, dropout=0.5, seed=11))
+    )
+    np.testing.assert_array_equal(forward, again_forward)
+    np.testing.assert_array_equal(backward, again_backward)
+
+
+def test_bidirectional_backward_seed_survives_serialization():
+    layer = Bidirectional(LSTM(4, dropout=0.3, seed=5))
+    revived = Bidirectional.from_config(layer.get_config())
+    assert revived.backward_layer.cell.seed == layer.backward_layer.cell.seed
+    assert revived.backward_layer.cell.seed != revived.forward_layer.cell.seed
+    assert revived.backward_layer.name == "backward_" + revived.forward_layer.name.removeprefix(
+        "forward_"
+    )
