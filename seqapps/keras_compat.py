@@ -41,6 +41,7 @@ __all__ = [
     "DropoutRNNCell",
     "cudnn_gru",
     "cudnn_lstm",
+    "enable_multi_worker_fit",
     "global_state",
     "gpu_available",
 ]
@@ -112,3 +113,55 @@ def cudnn_gru(inputs, initial_h, mask, kernel, recurrent_kernel, bias, **options
 
 def _value(variable):
     return getattr(variable, "value", variable)
+
+
+_multi_worker_fit_enabled = False
+
+
+def enable_multi_worker_fit():
+    """Make `model.fit` run under `tf.distribute.MultiWorkerMirroredStrategy`.
+
+    Keras 3's TensorFlow trainer fails there (keras-team/keras#20585) in two places:
+    before the first step it averages a sample batch with `strategy.reduce` outside a
+    `tf.function`, which the collective strategy cannot do eagerly; and it averages the
+    scalar step logs with `reduce("MEAN", axis=0)`, which has no axis 0. The first only
+    needs a batch's shapes, so one replica's local batch is used; the second reduces
+    with `axis=None`. Called by seqapps only when a multi-worker strategy is chosen;
+    calling it again does nothing.
+    """
+    global _multi_worker_fit_enabled
+    if _multi_worker_fit_enabled:
+        return
+    import tensorflow as tf
+
+    trainer = importlib.import_module("keras.src.backend.tensorflow.trainer")
+    symbolic_build = trainer.TensorFlowTrainer._maybe_symbolic_build
+    reduce_per_replica = trainer.reduce_per_replica
+
+    def local_value(value):
+        if isinstance(value, tf.distribute.DistributedValues):
+            return value.values[0]
+        return value
+
+    def maybe_symbolic_build(self, iterator=None, data_batch=None):
+        multi_worker = self._distribute_strategy is not None and (
+            trainer._collective_all_reduce_multi_worker(self._distribute_strategy)
+        )
+        if not multi_worker or iterator is None:
+            return symbolic_build(self, iterator=iterator, data_batch=data_batch)
+        for _, _, batches in iterator:
+            data_batch = tf.nest.map_structure(local_value, next(batches))
+            break
+        with self.distribute_strategy.scope():
+            self._symbolic_build(data_batch=data_batch)
+
+    def reduce_logs(values, strategy, reduction="auto"):
+        if reduction in ("auto", "mean") and trainer._collective_all_reduce_multi_worker(strategy):
+            return tf.nest.map_structure(
+                lambda value: strategy.reduce("MEAN", value, axis=None), values
+            )
+        return reduce_per_replica(values, strategy, reduction)
+
+    trainer.TensorFlowTrainer._maybe_symbolic_build = maybe_symbolic_build
+    trainer.reduce_per_replica = reduce_logs
+    _multi_worker_fit_enabled = True
