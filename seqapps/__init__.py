@@ -46,8 +46,8 @@ def _import_tensorflow_quietly():
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 _import_tensorflow_quietly()
 
-from seqapps import layers, text  # noqa: E402
+from seqapps import layers, losses, text  # noqa: E402
 
 __version__ = "0.1.0"
 
-__all__ = ["layers", "text", "__version__"]
+__all__ = ["layers", "losses", "text", "__version__"]

@@ -12,7 +12,9 @@ At each step the logits are divided by the temperature, optionally cut to the
 `top_k` most likely tokens and to the smallest set whose probability reaches
 `top_p` (nucleus sampling), and one token is drawn with a stateless random op
 seeded by `(seed, step)`: the same seed gives the same tokens. A temperature
-of 0 means greedy decoding (argmax).
+of 0 means greedy decoding (argmax; with a tempered token group, the argmax
+inside whichever of the group and the rest is more likely: see
+`RecurrentSampler`).
 
 Example:
     >>> sampler = RecurrentSampler(
@@ -80,6 +82,21 @@ class RecurrentSampler:
             probability, and every other token's, stays the model's: a melody
             model can sharpen which pitch it plays without changing how often
             it plays (`None`: every token is tempered).
+
+    Greedy decoding (temperature 0): without `tempered_ids`, the most likely
+    token, argmax_j p(j). With a tempered group G, sampling can be read as two
+    draws: the group or the rest R (all other tokens) by their total
+    probabilities P(G) = Σ_{j∈G} p(j) and P(R) = 1 − P(G), then a token inside
+    the chosen side (tempered in G, untempered in R). Greedy takes the most
+    likely outcome of each draw:
+
+        side  = G if P(G) >= P(R) else R
+        token = argmax_{j ∈ side} p(j)
+
+    so a note is played at a step where notes together are more likely than
+    not, even when no single pitch beats a rest (a plain argmax over all
+    tokens would almost never play). Ties of the two masses go to the group.
+    `top_k` and `top_p` do not change a greedy choice.
     """
 
     def __init__(
@@ -162,11 +179,15 @@ class RecurrentSampler:
             scaled = logits / tf.maximum(temperature, 1e-6)
             return tf.cond(filtering, lambda: filter_logits(scaled), lambda: scaled)
 
-        def reshape_group(logits):
-            # Temper and cut within the group, then give the group back its mass.
+        def group_mask(logits):
             # A constant of the traced graph: the head's output size is static.
             in_group = np.zeros(logits.shape[-1], bool)
             in_group[self.tempered_ids] = True
+            return in_group
+
+        def reshape_group(logits):
+            # Temper and cut within the group, then give the group back its mass.
+            in_group = group_mask(logits)
             log_probs = tf.nn.log_softmax(logits)
             lowest = log_probs.dtype.min
             group_mass = tf.reduce_logsumexp(
@@ -175,12 +196,33 @@ class RecurrentSampler:
             inner = tf.nn.log_softmax(reshape(tf.where(in_group, log_probs, lowest)))
             return tf.where(in_group, inner + group_mass, log_probs)
 
+        def greedy_group(logits):
+            # Greedy in two stages, as sampling is: the side (group or rest) with the larger
+            # total probability, then that side's most likely token. A plain argmax would
+            # weigh one group token against whole other tokens: a rest would win every
+            # step where the pitch is uncertain, however likely a note is.
+            in_group = group_mask(logits)
+            log_probs = tf.nn.log_softmax(logits)
+            group_mass = tf.reduce_logsumexp(tf.where(in_group, log_probs, -np.inf), axis=-1)
+            rest_mass = tf.reduce_logsumexp(tf.where(in_group, -np.inf, log_probs), axis=-1)
+            lowest = logits.dtype.min
+            best_in_group = tf.argmax(
+                tf.where(in_group, logits, lowest), axis=-1, output_type=tf.int32
+            )
+            best_in_rest = tf.argmax(
+                tf.where(in_group, lowest, logits), axis=-1, output_type=tf.int32
+            )
+            return tf.where(group_mass >= rest_mass, best_in_group, best_in_rest)
+
         def choose(logits, step):
             scaled = reshape(logits) if self.tempered_ids is None else reshape_group(logits)
             drawn = tf.random.stateless_categorical(
                 scaled, 1, seed=tf.stack([seed, step]), dtype=tf.int32
             )[:, 0]
-            greedy = tf.argmax(logits, axis=-1, output_type=tf.int32)
+            if self.tempered_ids is None:
+                greedy = tf.argmax(logits, axis=-1, output_type=tf.int32)
+            else:
+                greedy = greedy_group(logits)
             return tf.where(temperature > 0.0, drawn, greedy)
 
         def body(step, previous, states, finished, lengths, log_probs, written):
@@ -292,7 +334,8 @@ class RecurrentSampler:
                 tokens forced at the first steps.
             prefix_lengths: int `[batch]`: how much of each prefix row to force
                 (default: all of it).
-            temperature: Softmax temperature; 0 means greedy.
+            temperature: Softmax temperature; 0 means greedy (see the class
+                docstring for greedy with `tempered_ids`).
             top_k: Sample among the `top_k` most likely tokens (0: all).
             top_p: Sample among the most likely tokens whose probabilities
                 sum to `top_p` (1: all).

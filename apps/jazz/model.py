@@ -11,7 +11,8 @@ twelfth of a beat and its beat), and predicts the token of step `t`.
 
 (with `--no-input-skip`, `softmax(W h_t + b)`).
 
-Training uses teacher forcing; generation (`sampler`) runs the same layers
+Training uses teacher forcing (loss `token_loss`: the mean cross-entropy over the
+real, non-`PAD` steps); generation (`sampler`) runs the same layers
 one step at a time in `seqapps.sampling.RecurrentSampler`'s compiled loop.
 """
 
@@ -59,6 +60,18 @@ def build_model(options):
     return keras.Model([tokens, chords, step_in_beat, beat_in_bar], logits, name="jazz_improviser")
 
 
+def token_loss():
+    """The training loss: mean next-token cross-entropy (from logits) over the real steps.
+
+    `seqapps.losses.TokenCrossentropy` with `PAD` targets left out: the mean over the
+    non-padded steps of the global batch, the same on one device and under any
+    distribution strategy (sample weights, if given, weight the steps further).
+    """
+    from seqapps.losses import TokenCrossentropy
+
+    return TokenCrossentropy(from_logits=True, ignore_class=music.PAD)
+
+
 def metrical_positions(steps, beats_per_bar):
     """`(step_in_beat, beat_in_bar)` int32 arrays for steps `0..steps-1` (step 0 a downbeat)."""
     import numpy as np
@@ -88,7 +101,9 @@ def sampler(model):
     Its conditions are `[chord (13), beats_per_bar (1)]` per step; the step's
     place in the bar comes from the step index, so conditions may cycle.
     Temperature, top-k and top-p apply to the choice of pitch only (see
-    `RecurrentSampler`'s `tempered_ids`).
+    `RecurrentSampler`'s `tempered_ids`); temperature 0 (greedy) starts a note
+    where the note-ons together are at least as likely as all other tokens,
+    and plays the most likely pitch.
     """
     cached = getattr(model, "_seqapps_sampler", None)
     if cached is None:

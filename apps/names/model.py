@@ -16,6 +16,7 @@ import keras
 import numpy as np
 
 from seqapps.layers import CharVocabulary
+from seqapps.losses import TokenCrossentropy, global_token_mean
 from seqapps.training import recurrent_stack
 
 INPUTS = ("embedding", "onehot")
@@ -100,15 +101,20 @@ class MaxMetric(keras.metrics.Metric):
 class GradientNormTracker(keras.Model):
     """Trains `core` on masked next-character cross-entropy and logs gradient norms.
 
-    The logged `loss` is the mean negative log-likelihood per predicted
-    character (nats) over the epoch; `grad_norm` and `grad_norm_max` are the
-    mean and largest global L2 norm of the gradients before the optimizer
-    clips them (per replica under a distribution strategy).
+    The loss is `seqapps.losses.TokenCrossentropy` from logits, padding
+    (`CharVocabulary.PAD_ID` targets) left out: the mean over the real target
+    characters of the global batch, the same on one device and under any
+    distribution strategy. The logged `loss` is the mean negative
+    log-likelihood per predicted character (nats) over the epoch; `grad_norm`
+    and `grad_norm_max` are the mean and largest global L2 norm of the
+    gradients before the optimizer clips them (under a distribution strategy,
+    of one replica's gradient times the replica count).
     """
 
     def __init__(self, core, **kwargs):
         super().__init__(name="names_trainer", **kwargs)
         self.core = core
+        self.token_loss = TokenCrossentropy(from_logits=True, ignore_class=CharVocabulary.PAD_ID)
         self.loss_mean = keras.metrics.Mean(name="loss")
         self.grad_norm_mean = keras.metrics.Mean(name="grad_norm")
         self.grad_norm_max = MaxMetric(name="grad_norm_max")
@@ -122,22 +128,23 @@ class GradientNormTracker(keras.Model):
         inputs, targets = data
         with tf.GradientTape() as tape:
             logits = self(inputs, training=True)
-            mask = tf.cast(targets != CharVocabulary.PAD_ID, tf.float32)
-            losses = tf.nn.sparse_softmax_cross_entropy_with_logits(
-                targets, tf.cast(logits, tf.float32)
-            )
-            count = tf.reduce_sum(mask)
-            loss = tf.reduce_sum(losses * mask) / tf.maximum(count, 1.0)
-            # Each replica's gradient is summed across replicas.
-            replicas = tf.distribute.get_strategy().num_replicas_in_sync
-            scaled = self.optimizer.scale_loss(loss / replicas)
+            total, count = self.token_loss.token_sums(targets, logits)
+            # This replica's share of the global batch's mean: the optimizer sums the
+            # replicas' gradients, so their sum is the gradient of the global mean.
+            loss = global_token_mean(total, count)
+            scaled = self.optimizer.scale_loss(loss)
         weights = self.trainable_weights
         gradients = tape.gradient(scaled, weights)
+        # Times the replica count: the norm of a replica's gradient as if its share were
+        # the whole batch (exact on one device).
+        replicas = tf.distribute.get_strategy().num_replicas_in_sync
         norm = tf.linalg.global_norm(gradients) * replicas
         if isinstance(self.optimizer, keras.optimizers.LossScaleOptimizer):
             norm = norm / tf.cast(self.optimizer.scale, norm.dtype)
         self.optimizer.apply_gradients(zip(gradients, weights))
-        self.loss_mean.update_state(loss, sample_weight=count)
+        # The replica's own mean weighted by its own count: the metric sums both over
+        # replicas and batches, so the epoch's value is the mean over all characters.
+        self.loss_mean.update_state(tf.math.divide_no_nan(total, count), sample_weight=count)
         self.grad_norm_mean.update_state(norm)
         self.grad_norm_max.update_state(norm)
         return {

@@ -4,7 +4,9 @@ Three models share their layers:
 
 * the *training* model maps ids to what the loss needs: CRF potentials (`--crf`, loss
   `seqapps.layers.CRFLoss`, the forward-algorithm NLL) or softmax probabilities (loss
-  `TokenCrossentropy`); it trains on ids, so its train step can be XLA-compiled;
+  `seqapps.losses.TokenCrossentropy`, the mean cross-entropy over the real tokens of the
+  global batch, also under a distribution strategy); it trains on ids, so its train step
+  can be XLA-compiled;
 * the *inference* model maps the same ids to `tag_ids` (Viterbi path, or argmax) and
   `probabilities` (CRF marginals by forward-backward, or the softmax);
 * the *end-to-end* model puts `TokenFeatures` in front of the inference model and a
@@ -23,44 +25,22 @@ The feature layers (`TokenFeatures`, `CharEncoder`, `ArgmaxTags`) and the `CRF` 
 """
 
 import keras
-from keras import ops
 
 from seqapps.layers import CRF, ArgmaxTags, CharEncoder, ClassLabels, CRFLoss, TokenFeatures
 from seqapps.layers.token_features import CASINGS, casing_classes, clip_characters, normalize_words
+from seqapps.losses import TokenCrossentropy
 from seqapps.training import recurrent_stack
 
 __all__ = [
     "CASINGS",
     "ArgmaxTags",
     "CharEncoder",
+    "TokenCrossentropy",
     "TokenFeatures",
     "casing_classes",
     "clip_characters",
     "normalize_words",
 ]
-
-
-class TokenCrossentropy(keras.losses.Loss):
-    """Mean cross-entropy over the real tokens of a batch (the softmax tagger's loss).
-
-    `y_true` holds tag ids `(batch, time)` with -1 at padded steps: the mask comes from the
-    labels, and any Keras mask on `y_pred` is deliberately not used.
-    """
-
-    def __init__(self, name="token_crossentropy"):
-        super().__init__(name=name)
-
-    def call(self, y_true, y_pred):
-        y_true = ops.cast(y_true, "int32")
-        mask = ops.cast(ops.greater_equal(y_true, 0), y_pred.dtype)
-        losses = keras.losses.sparse_categorical_crossentropy(ops.maximum(y_true, 0), y_pred)
-        return losses * mask
-
-    def __call__(self, y_true, y_pred, sample_weight=None):
-        y_true = ops.convert_to_tensor(y_true)
-        y_pred = ops.cast(y_pred, "float32")
-        mask = ops.cast(ops.greater_equal(ops.cast(y_true, "int32"), 0), "float32")
-        return ops.sum(self.call(y_true, y_pred)) / ops.maximum(ops.sum(mask), 1.0)
 
 
 def build_tagger(features, tags, scheme, options, embedding_matrix=None):
@@ -143,7 +123,8 @@ def build_tagger(features, tags, scheme, options, embedding_matrix=None):
         probabilities = keras.layers.Activation("softmax", dtype="float32", name="softmax")(scores)
         training_output = probabilities
         tag_ids = ArgmaxTags(name="argmax")(probabilities)
-        loss = TokenCrossentropy()
+        # Tag ids are -1 at padded steps.
+        loss = TokenCrossentropy(from_logits=False, ignore_class=-1)
     training = keras.Model(inputs, training_output, name="ner_training")
     inference = keras.Model(
         inputs, {"tag_ids": tag_ids, "probabilities": probabilities}, name="ner_core"

@@ -4,6 +4,12 @@ import keras
 import numpy as np
 from keras import initializers, ops
 
+# The loss lives with the other losses; importing it here keeps `seqapps.layers.CRFLoss`
+# and registers `seqapps.losses` whenever the layers are imported (`import seqapps`).
+from seqapps.losses import CRFLoss
+
+__all__ = ["CRF", "CRFLoss"]
+
 # Added to the score of a forbidden transition, start or end: exp(-1e4) is 0 in float32,
 # and, unlike -inf, it never turns a log-sum-exp or its gradient into NaN.
 FORBIDDEN = -1e4
@@ -50,7 +56,10 @@ class CRF(keras.layers.Layer):
     change any score, and a transition joins the real steps on either side. Decoded tags
     and marginals at masked steps are 0. A sequence with no real step has score 0 and
     NLL 0. All loops run over time as `tf.scan` (a `while_loop` in graphs, XLA-compatible),
-    in float32 whatever the dtype policy. Decoding runs one forward pass (δ and α together)
+    in float32 whatever the dtype policy: under `mixed_float16` or `mixed_bfloat16` the
+    transition, start and end scores stay float32 inside `call` (they are not autocast),
+    potentials are taken as float32 (lower-precision ones are cast up) and the outputs are
+    float32. Decoding runs one forward pass (δ and α together)
     and one backward pass (β, the marginals and the Viterbi back-tracking together); there,
     with no gradient needed, logsumexp_i (α(i) + A[i, j]) is one matmul:
     m + log(exp(α − m) @ exp(A)), m = max α.
@@ -120,14 +129,29 @@ class CRF(keras.layers.Layer):
                 f"of shape {tuple(input_shape)}"
             )
         k = self.num_tags
+        # float32 weights that are never autocast: under a mixed policy Keras would hand
+        # `call` (and any outer layer's `call`) float16/bfloat16 copies, and the recursions
+        # lose digits in log Z, the Viterbi scores and the marginals.
         self.transitions = self.add_weight(
-            shape=(k, k), name="transitions", initializer=self.initializer, dtype="float32"
+            shape=(k, k),
+            name="transitions",
+            initializer=self.initializer,
+            dtype="float32",
+            autocast=False,
         )
         self.start_scores = self.add_weight(
-            shape=(k,), name="start_scores", initializer=self.initializer, dtype="float32"
+            shape=(k,),
+            name="start_scores",
+            initializer=self.initializer,
+            dtype="float32",
+            autocast=False,
         )
         self.end_scores = self.add_weight(
-            shape=(k,), name="end_scores", initializer=self.initializer, dtype="float32"
+            shape=(k,),
+            name="end_scores",
+            initializer=self.initializer,
+            dtype="float32",
+            autocast=False,
         )
         self.built = True
 
@@ -339,6 +363,12 @@ class CRF(keras.layers.Layer):
         return tags, tf.transpose(marginals, [1, 0, 2])[:, :steps]
 
     # Keras layer API -----------------------------------------------------------------------
+    @property
+    def input_dtype(self):
+        # Keras casts a layer's floating inputs to `input_dtype` (the compute dtype by
+        # default): float32 potentials would reach the CRF rounded to float16/bfloat16.
+        return "float32"
+
     def call(self, potentials, mask=None, mode="decode"):
         if mode not in MODES:
             raise ValueError(f"`mode` must be one of {MODES}; received mode={mode!r}")
@@ -375,32 +405,3 @@ class CRF(keras.layers.Layer):
             "allowed_ends": listed(self.allowed_ends),
             "initializer": initializers.serialize(self.initializer),
         }
-
-
-class CRFLoss(keras.losses.Loss):
-    """Negative log-likelihood of the gold tag paths under a `CRF` layer, per sequence.
-
-    `y_true` holds the gold tag ids `(batch, time)`, with a negative id (-1) at padded
-    steps: that is the mask, explicitly; a Keras mask on `y_pred` is not relied on (the CRF
-    layer's outputs carry none). `y_pred` is the output of `crf(..., mode="potentials")`.
-
-    Args:
-        crf: The `CRF` layer whose transition scores the loss uses (and trains).
-        name: Loss name.
-        reduction: Keras loss reduction of the per-sequence values (mean by default).
-    """
-
-    def __init__(self, crf, name="crf_nll", reduction="sum_over_batch_size"):
-        super().__init__(name=name, reduction=reduction)
-        self.crf = crf
-
-    def call(self, y_true, y_pred):
-        y_true = ops.cast(y_true, "int32")
-        mask = ops.greater_equal(y_true, 0)
-        tags = ops.where(mask, y_true, 0)
-        return -self.crf.log_likelihood(y_pred, tags, mask)
-
-    def get_config(self):
-        # A layer cannot live in a loss config: models trained with this loss are saved
-        # and loaded without their compile state (`load_model(..., compile=False)`).
-        raise NotImplementedError("CRFLoss holds a layer and is not serializable")

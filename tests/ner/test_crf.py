@@ -178,3 +178,56 @@ def test_bad_arguments(kwargs, fragment):
         CRF(**kwargs)
     with pytest.raises(ValueError, match="mode"):
         CRF(2)(np.zeros((1, 2, 2), "float32"), mode="nope")
+
+
+class _MixedScorer(keras.layers.Layer):
+    """A layer under a mixed policy whose `call` scores with a CRF (as a custom loss layer
+    would): Keras autocasts variables read inside it to the compute dtype."""
+
+    def __init__(self, crf, **kwargs):
+        super().__init__(**kwargs)
+        self.crf = crf
+
+    def call(self, potentials, tags, mask):
+        return self.crf.log_likelihood(potentials, tags, mask)
+
+
+@pytest.mark.parametrize("policy", ["mixed_float16", "mixed_bfloat16"])
+def test_mixed_precision_policies_compute_in_float32(policy):
+    reference = make_crf(11)
+    crf = CRF(K, dtype=policy)
+    crf.build((None, None, K))
+    crf.set_weights(reference.get_weights())
+    assert crf.compute_dtype != "float32" and crf.transitions.dtype == "float32"
+    rng = np.random.default_rng(12)
+    # Generic float32 potentials: rounding them to the compute dtype would show too.
+    potentials = rng.normal(scale=3.0, size=(len(MASK), T, K)).astype("float32")
+    gold = rng.integers(0, K, size=(len(MASK), T)).astype("int32")
+
+    tags, marginals = crf(potentials, mask=MASK)
+    expected_tags, expected_marginals = reference(potentials, mask=MASK)
+    assert marginals.dtype == "float32"
+    np.testing.assert_array_equal(tags.numpy(), expected_tags.numpy())
+    np.testing.assert_allclose(marginals.numpy(), expected_marginals.numpy(), atol=1e-6)
+    np.testing.assert_array_equal(
+        crf(potentials, mask=MASK, mode="viterbi").numpy(), expected_tags.numpy()
+    )
+    _, best = crf.viterbi(potentials, MASK)
+    np.testing.assert_allclose(
+        best.numpy(), reference.viterbi(potentials, MASK)[1].numpy(), atol=1e-5
+    )
+    passed = crf(potentials, mode="potentials")
+    assert passed.dtype == "float32"
+    np.testing.assert_array_equal(passed.numpy(), potentials)
+
+    # The NLL inside another mixed-precision layer's call. Its inputs are cast to the
+    # compute dtype, so these potentials are exact in float16 and bfloat16 (k / 8, |k| < 128).
+    exact = (np.clip(np.round(potentials * 8), -127, 127) / 8).astype("float32")
+    nll = -_MixedScorer(crf, dtype=policy)(exact, gold, MASK)
+    expected_nll = -reference.log_likelihood(exact, gold, MASK)
+    assert nll.dtype == "float32"
+    np.testing.assert_allclose(nll.numpy(), expected_nll.numpy(), atol=1e-5)
+    loss = CRFLoss(crf)(np.where(MASK, gold, -1), exact)
+    assert float(loss) == pytest.approx(
+        float(CRFLoss(reference)(np.where(MASK, gold, -1), exact)), abs=1e-5
+    )

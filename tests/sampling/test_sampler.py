@@ -1,13 +1,12 @@
 """The compiled sampling loop against step-by-step references built from the Keras model."""
 
+import keras
 import numpy as np
 import pytest
+import tensorflow as tf
 
-keras = pytest.importorskip("keras")
-tf = pytest.importorskip("tensorflow")
-
-from seqapps.layers import GRU, LSTM, SimpleRNN  # noqa: E402
-from seqapps.sampling import RecurrentSampler  # noqa: E402
+from seqapps.layers import GRU, LSTM, SimpleRNN
+from seqapps.sampling import RecurrentSampler
 
 VOCAB, CONDITION, START, END = 11, 3, 1, 2
 
@@ -113,7 +112,11 @@ def test_max_length_caps_sampling_without_an_end():
     sampler = RecurrentSampler(cells, step_input, head, start_id=START, end_id=END)
     result = sampler.generate(8, 4, temperature=1.0, seed=0)
     assert result.tokens.shape == (8, 4)
-    assert (result.lengths <= 4).all()
+    # A sequence ends at its end symbol, else at the cap of 4 tokens; some reach the cap.
+    ends = [np.flatnonzero(row == END) for row in result.tokens]
+    expected = [int(found[0]) if len(found) else 4 for found in ends]
+    assert result.lengths.tolist() == expected
+    assert 4 in expected
 
 
 def test_top_k_one_and_tiny_top_p_are_greedy():
@@ -165,3 +168,63 @@ def test_tempered_group_keeps_its_total_probability():
     for token in set(range(VOCAB)) - set(group):
         expected = probabilities[token] / (1 - group_mass)
         assert abs(np.mean(outside == token) - expected) < 0.05
+
+
+GROUP = [3, 4, 5, 6, 7, 8, 9, 10]
+
+
+def _logits_per_step(rows):
+    """Log-probabilities of the 11 tokens, one row per step, from `{token: p}` dicts."""
+    table = np.full((len(rows), VOCAB), 1e-6)
+    for row, probabilities in zip(table, rows):
+        for token, p in probabilities.items():
+            row[token] = p
+    return np.log(table / table.sum(-1, keepdims=True)).astype("float32")
+
+
+def _fixed_head_sampler(**kwargs):
+    """A sampler whose logits at step t are row t of its conditions (the head reads the
+    step's inputs through `head_sees_inputs` and ignores the cell)."""
+    cell = SimpleRNN(4).cell
+    return RecurrentSampler(
+        [cell],
+        step_input=lambda tokens, condition, step: condition,
+        head=lambda outputs: outputs[:, -VOCAB:],
+        start_id=START,
+        head_sees_inputs=True,
+        **kwargs,
+    )
+
+
+def test_greedy_with_a_tempered_group_decides_group_or_rest_by_their_masses():
+    spread = {token: 0.75 / 8 for token in GROUP} | {5: 0.1, 6: 0.05}  # group 0.8, top 5
+    rows = [
+        spread | {0: 0.2},  # a plain argmax picks 0 (0.2), but the group holds 0.8
+        {0: 0.6, 9: 0.3, 10: 0.1},  # rest 0.6 > group 0.4
+        {0: 0.21, 1: 0.19, 2: 0.15, 7: 0.3, 8: 0.15},  # rest 0.55: its top, though 7 is larger
+        {2: 0.45, 4: 0.3, 5: 0.25},  # group 0.55 > rest 0.45, though 2 is the likeliest
+    ]
+    logits = _logits_per_step(rows)
+    assert np.argmax(logits, -1).tolist() == [0, 0, 7, 2]
+    expected = [5, 0, 0, 4]
+    sampler = _fixed_head_sampler(tempered_ids=GROUP)
+    for jit in (False, True):
+        result = sampler.generate(2, 4, conditions=logits, temperature=0.0, jit=jit)
+        assert result.tokens.tolist() == [expected, expected]
+        # Log-probabilities stay the model's own.
+        own = logits[np.arange(4), expected].sum()
+        np.testing.assert_allclose(result.log_probs, [own, own], rtol=1e-5)
+    # Without a group, greedy is the plain argmax.
+    plain = _fixed_head_sampler().generate(1, 4, conditions=logits, temperature=0.0)
+    assert plain.tokens[0].tolist() == np.argmax(logits, -1).tolist()
+
+
+def test_greedy_is_the_likeliest_outcome_of_tempered_sampling():
+    """Sampling draws the group with its untempered mass and, cold, its top token inside."""
+    logits = _logits_per_step([{token: 0.75 / 8 for token in GROUP} | {5: 0.1, 6: 0.05, 0: 0.2}])
+    sampler = _fixed_head_sampler(tempered_ids=GROUP)
+    draws = sampler.generate(2000, 1, conditions=logits, temperature=0.05, seed=3).tokens[:, 0]
+    values, counts = np.unique(draws, return_counts=True)
+    greedy = sampler.generate(1, 1, conditions=logits, temperature=0.0).tokens[0, 0]
+    assert values[np.argmax(counts)] == greedy == 5
+    assert abs(np.isin(draws, GROUP).mean() - 0.8) < 0.04
