@@ -6,14 +6,98 @@ and is renamed into place, so a crash never leaves a half-written file.
 
 import contextlib
 import csv
+import glob
 import io
 import json
 import os
 import shutil
+import sys
 import tempfile
 from pathlib import Path
 
 from seqapps.cli import UserError
+
+KILL_AT_VARIABLE = "SEQAPPS_TEST_KILL_AT"
+_kill_counts = {}
+
+
+def kill_point(name):
+    """Test hook: SIGKILL this process at the named point of a write.
+
+    Set `SEQAPPS_TEST_KILL_AT=<name>` (the first time the point is reached) or
+    `<name>@N` (the N-th time) to test what a crash at that moment leaves behind.
+    Unset (always, outside tests) it does nothing. The points:
+
+    - `atomic-written`: `atomic_path`'s temporary file or directory is complete, the
+      target not yet replaced;
+    - `swap-moved-aside`: a directory being replaced is renamed aside, the new one not
+      yet in place (only where the atomic exchange is unavailable);
+    - `overwrite-marked`, `overwrite-moved-aside`, `overwrite-new-created`: the steps
+      of `RunDir.prepare` with `--overwrite`; `overwrite-replaced`: the new run has its
+      first checkpoint, the old one is not yet removed;
+    - `checkpoint-weights-written`, `checkpoint-committed`, `best-saved`: the steps of
+      a checkpoint in `seqapps.training.Trainer`.
+    """
+    wanted = os.environ.get(KILL_AT_VARIABLE)
+    if not wanted:
+        return
+    target, _, count = wanted.partition("@")
+    if target != name:
+        return
+    _kill_counts[name] = _kill_counts.get(name, 0) + 1
+    if _kill_counts[name] >= int(count or 1):
+        import signal
+
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+def _exchange(first, second):
+    """Swap two paths atomically (Linux `renameat2(RENAME_EXCHANGE)`); False where unsupported."""
+    if not sys.platform.startswith("linux"):
+        return False
+    import ctypes
+
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    renameat2.argtypes = [ctypes.c_int, ctypes.c_char_p] * 2 + [ctypes.c_uint]
+    result = renameat2(at_fdcwd, os.fsencode(first), at_fdcwd, os.fsencode(second), rename_exchange)
+    return result == 0
+
+
+def _replace_directory(new, path):
+    """Put directory `new` at `path`, where a directory already is, by renames only.
+
+    Where the file system can swap the two atomically, `path` is never missing;
+    elsewhere the old directory is renamed aside first and removed only once the
+    new one is in place (a crash in between leaves it beside `path`, as
+    `.tmp*.old.<name>`). On return `new` holds the old directory (the caller removes it).
+    """
+    if _exchange(new, path):
+        return
+    handle, aside = tempfile.mkstemp(prefix=".tmp", suffix=f".old.{path.name}", dir=path.parent)
+    os.close(handle)
+    os.unlink(aside)
+    os.rename(path, aside)
+    kill_point("swap-moved-aside")
+    try:
+        os.rename(new, path)
+    except BaseException:
+        os.rename(aside, path)
+        raise
+    os.rename(aside, new)
+
+
+def _directory_as_file_error(path):
+    return UserError(
+        f"{path}: is a directory, not a file; give a file name to write (the directory was "
+        "left as it is)"
+    )
 
 
 @contextlib.contextmanager
@@ -21,7 +105,10 @@ def atomic_path(path):
     """Yield a temporary path beside `path`; on success rename it to `path`.
 
     The temporary name ends with the target's name, so writers that check extensions
-    (`.keras`, `.png`) accept it. Works for files and directories.
+    (`.keras`, `.png`) accept it. Works for files and directories: a directory
+    replaces a directory by renames (see `_replace_directory`), never by deleting
+    the old one first. A file is never written over a directory (nor a directory
+    over a file): that raises `UserError` naming `path`, and nothing is deleted.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -31,23 +118,29 @@ def atomic_path(path):
     temporary = Path(temporary)
     try:
         yield temporary
-        if path.is_dir() and not path.is_symlink():
-            old = path.with_name(f".{path.name}.old")
-            shutil.rmtree(old, ignore_errors=True)
-            path.rename(old)
-            temporary.rename(path)
-            shutil.rmtree(old, ignore_errors=True)
+        kill_point("atomic-written")
+        if temporary.is_dir() and not temporary.is_symlink():
+            if path.is_dir() and not path.is_symlink():
+                _replace_directory(temporary, path)
+            elif os.path.lexists(path):
+                raise UserError(f"{path}: exists and is not a directory; not replaced")
+            else:
+                os.rename(temporary, path)
         else:
+            if path.is_dir():
+                raise _directory_as_file_error(path)
             os.replace(temporary, path)
     finally:
-        if temporary.is_dir():
+        if temporary.is_dir() and not temporary.is_symlink():
             shutil.rmtree(temporary, ignore_errors=True)
-        elif temporary.exists():
+        elif os.path.lexists(temporary):
             temporary.unlink()
 
 
 def write_text(path, text):
-    """Write `text` to `path` atomically (UTF-8)."""
+    """Write `text` to `path` atomically (UTF-8); a directory at `path` is a `UserError`."""
+    if Path(path).is_dir():
+        raise _directory_as_file_error(path)
     with atomic_path(path) as temporary:
         temporary.write_text(text, encoding="utf-8")
 
@@ -93,24 +186,40 @@ class RunDir:
     `curves.png`, `saved_model/`, and `checkpoint/` while training (removed
     at the end; `--resume` continues from it).
 
+    `--overwrite` replaces a run without ever leaving neither run: the old run is
+    renamed to `<dir>.old` and deleted only once the new run has written its first
+    checkpoint (`checkpoint_written`); if the new run fails before that, the old
+    one is renamed back (`abandon`). A marker file (`.seqapps-replacing`) in
+    both tells `recover` (run by `prepare`) what a crash left behind, so the next
+    run of any kind puts it right.
+
     Args:
         path: The directory.
-        overwrite: Replace the contents of a non-empty directory.
+        overwrite: Replace the run in a non-empty directory.
         resume: Continue the run found in the directory.
     """
 
     CHECKPOINT = "checkpoint"
+    MARKER = ".seqapps-replacing"
+    RUN_ENTRIES = ("config.json", "model.keras", CHECKPOINT)
 
     def __init__(self, path, overwrite=False, resume=False):
         self.path = Path(path)
         self.overwrite = overwrite
         self.resume = resume
         self._created = False
+        self._replacing = False
+
+    @property
+    def old_path(self):
+        """Where `--overwrite` keeps the old run until the new one's first checkpoint."""
+        return self.path.with_name(f"{self.path.name}.old")
 
     def prepare(self):
-        """Create the directory, or check that it may be used. Call after the data loads."""
+        """Create the directory, or check that it may be used. Call before the data loads."""
         if self.path.exists() and not self.path.is_dir():
             raise UserError(f"--out {self.path}: exists and is not a directory")
+        self.recover()
         non_empty = self.path.is_dir() and any(self.path.iterdir())
         if self.resume:
             if not self.has_checkpoint():
@@ -125,19 +234,102 @@ class RunDir:
                 "or --resume to continue an interrupted run"
             )
         if non_empty:
-            for child in self.path.iterdir():
-                if child.is_dir() and not child.is_symlink():
-                    shutil.rmtree(child)
-                else:
-                    child.unlink()
+            self._move_old_run_aside()
+            return self
         self._created = not self.path.exists()
         self.path.mkdir(parents=True, exist_ok=True)
         return self
 
-    def discard_if_new(self):
-        """Remove the directory if this run created it (used when a run fails early)."""
-        if self._created and self.path.is_dir():
-            shutil.rmtree(self.path, ignore_errors=True)
+    def _move_old_run_aside(self):
+        entries = sorted(child.name for child in self.path.iterdir())
+        if not any(name in entries for name in self.RUN_ENTRIES):
+            shown = ", ".join(entries[:5])
+            if len(entries) > 5:
+                shown += f", ... ({len(entries)} entries)"
+            raise UserError(
+                f"--overwrite {self.path}: not a run directory (no config.json, model.keras or "
+                f"checkpoint/), it holds {shown}; nothing was changed: remove it yourself or "
+                "choose another --out"
+            )
+        old = self.old_path
+        if os.path.lexists(old):
+            raise UserError(
+                f"--overwrite {self.path}: {old} already exists; move it away first (the old "
+                "run is kept there until the new run writes its first checkpoint)"
+            )
+        _write_marker(self.path, "old")
+        kill_point("overwrite-marked")
+        os.rename(self.path, old)
+        kill_point("overwrite-moved-aside")
+        self.path.mkdir()
+        _write_marker(self.path, "new")
+        self._replacing = True
+        kill_point("overwrite-new-created")
+        print(
+            f"Replacing the run in {self.path}; the old run waits in {old} until this run "
+            "writes its first checkpoint",
+            file=sys.stderr,
+        )
+
+    def checkpoint_written(self):
+        """The run has a checkpoint: the run it replaces (`--overwrite`) may go now."""
+        if not self._replacing:
+            return
+        self._replacing = False
+        kill_point("overwrite-replaced")
+        remove_tree(self.old_path)
+        (self.path / self.MARKER).unlink(missing_ok=True)
+
+    def abandon(self):
+        """The run failed before its first checkpoint: undo what `prepare` did.
+
+        A directory this run created is removed; a run it was replacing is put back.
+        """
+        if self._replacing:
+            self._replacing = False
+            self._restore_old_run()
+        elif self._created and self.path.is_dir():
+            remove_tree(self.path)
+
+    discard_if_new = abandon
+
+    def recover(self):
+        """Put right what a crash during `--overwrite` left (see the class docstring)."""
+        parent, name = self.path.parent, self.path.name
+        if parent.is_dir():
+            for leftover in parent.glob(f".{glob.escape(name)}.*discarded-*"):
+                shutil.rmtree(leftover, ignore_errors=True)
+        old = self.old_path
+        if not (old.is_dir() and _marker_role(old) == "old"):
+            if self.path.is_dir() and _marker_role(self.path) is not None:
+                (self.path / self.MARKER).unlink(missing_ok=True)  # a finished replacement
+            return
+        if not self.path.exists():
+            os.rename(old, self.path)
+            (self.path / self.MARKER).unlink(missing_ok=True)
+            print(
+                f"Restored the run in {self.path} from {old} (a run replacing it with "
+                "--overwrite was stopped before its first checkpoint)",
+                file=sys.stderr,
+            )
+        elif _marker_role(self.path) == "new" or not any(self.path.iterdir()):
+            if self.has_checkpoint():
+                remove_tree(old)
+                (self.path / self.MARKER).unlink(missing_ok=True)
+            else:
+                self._restore_old_run()
+
+    def _restore_old_run(self):
+        old = self.old_path
+        if self.path.exists():
+            remove_tree(self.path)  # the replacing run's first files, no checkpoint yet
+        os.rename(old, self.path)
+        (self.path / self.MARKER).unlink(missing_ok=True)
+        print(
+            f"Restored the run in {self.path} from {old} (the run replacing it with --overwrite "
+            "stopped before its first checkpoint)",
+            file=sys.stderr,
+        )
 
     def __truediv__(self, name):
         return self.path / name
@@ -148,6 +340,31 @@ class RunDir:
 
     def has_checkpoint(self):
         return (self.checkpoint_dir / "state.json").is_file()
+
+
+def _write_marker(directory, role):
+    write_text(Path(directory) / RunDir.MARKER, json.dumps({"role": role}) + "\n")
+
+
+def _marker_role(directory):
+    try:
+        return json.loads((Path(directory) / RunDir.MARKER).read_text()).get("role")
+    except (OSError, ValueError, AttributeError):
+        return None
+
+
+def remove_tree(path):
+    """Delete directory `path`: first renamed to a `.<name>.discarded-*` name, then removed.
+
+    A crash during the removal leaves only that hidden name (removed by the next
+    `RunDir.recover`), never a half-deleted directory under the real name.
+    """
+    path = Path(path)
+    if not path.exists():
+        return
+    aside = tempfile.mkdtemp(prefix=f".{path.name}.discarded-", dir=path.parent)
+    os.rename(path, aside)
+    shutil.rmtree(aside, ignore_errors=True)
 
 
 def resolve_model_path(value):

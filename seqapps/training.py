@@ -4,8 +4,12 @@
 `setup_runtime` applies seed, devices, precision and distribution strategy;
 `Trainer` runs `model.fit` one epoch at a time with early stopping on a dev
 metric (best weights restored), learning-rate cuts when it stalls, a NaN guard,
-and checkpoints taken during the epoch so `--resume` continues a killed run
-from its last checkpoint, skipping the batches it had already trained on.
+progress lines on stderr, and checkpoints taken during the epoch so `--resume`
+continues a killed or interrupted (Ctrl-C) run from its last checkpoint, skipping
+the batches it had already trained on, to the result an uninterrupted run gives.
+`train_script` makes `--resume --out DIR` take the run's recorded options
+(`resume_options`), refusing changed ones; `in_run_directory` keeps a run that
+`--overwrite` replaces until the new run has a checkpoint (`seqapps.files.RunDir`).
 """
 
 import argparse
@@ -15,6 +19,7 @@ import os
 import shutil
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -58,6 +63,14 @@ def add_training_arguments(parser, **defaults):
     )
     run.add_argument(
         "--no-export", action="store_true", help="do not write the SavedModel into --out"
+    )
+    run.add_argument(
+        "--checkpoint-batches",
+        type=int,
+        default=0,
+        metavar="N",
+        help="with --strategy multiworker: also checkpoint every N batches (every worker "
+        "checkpoints at the same batch; timed checkpoints are off there). 0: at epoch ends only",
     )
     run.add_argument(
         "--checkpoint-every",
@@ -195,6 +208,8 @@ def check_training_options(options):
         )
     if not 0.0 < options.plateau_factor < 1.0:
         raise UserError(f"--plateau-factor must be in (0, 1); received {options.plateau_factor}")
+    if getattr(options, "checkpoint_batches", 0) < 0:
+        raise UserError(f"--checkpoint-batches must be >= 0; received {options.checkpoint_batches}")
     if options.logical_cpus < 1:
         raise UserError(f"--logical-cpus must be >= 1; received {options.logical_cpus}")
     if options.overwrite and options.resume:
@@ -217,6 +232,7 @@ def setup_runtime(options):
             )
         except RuntimeError as error:
             raise UserError(f"--logical-cpus: TensorFlow already started ({error})") from error
+    strategy = _multi_worker_strategy() if options.strategy == "multiworker" else None
     keras.utils.set_random_seed(options.seed)
     precision = options.mixed_precision
     if precision == "auto":
@@ -228,11 +244,70 @@ def setup_runtime(options):
             d.name for d in tf.config.list_logical_devices("CPU")
         ]
         return tf.distribute.MirroredStrategy(devices)
-    if options.strategy == "multiworker":
-        if "TF_CONFIG" not in os.environ:
-            raise UserError("--strategy multiworker needs TF_CONFIG describing the cluster")
-        return tf.distribute.MultiWorkerMirroredStrategy()
+    if strategy is not None:
+        return strategy
     return tf.distribute.get_strategy()
+
+
+def _multi_worker_strategy():
+    import tensorflow as tf
+
+    from seqapps import keras_compat
+
+    multi_worker_task()  # a clear error for a missing or malformed TF_CONFIG
+    # Created before any other TensorFlow op, as the collective strategy requires.
+    strategy = tf.distribute.MultiWorkerMirroredStrategy()
+    keras_compat.enable_multi_worker_fit()
+    return strategy
+
+
+def multi_worker_task():
+    """`(index, is_chief)` of this process in the cluster that `TF_CONFIG` describes.
+
+    The chief is the task of type "chief" or, without one, worker 0 (TensorFlow's rule).
+    """
+    text = os.environ.get("TF_CONFIG")
+    if not text:
+        raise UserError(
+            "--strategy multiworker needs TF_CONFIG describing the cluster, e.g. "
+            '{"cluster": {"worker": ["host1:12345", "host2:12345"]}, '
+            '"task": {"type": "worker", "index": 0}}'
+        )
+    try:
+        config = json.loads(text)
+        task, cluster = config["task"], config["cluster"]
+        kind, index = task["type"], int(task["index"])
+    except (ValueError, KeyError, TypeError) as error:
+        raise UserError(f"TF_CONFIG is not a valid cluster description ({error})") from error
+    if kind not in cluster or not 0 <= index < len(cluster[kind]):
+        raise UserError(f"TF_CONFIG: task {kind} {index} is not in its cluster {cluster}")
+    is_chief = kind == "chief" or (kind == "worker" and index == 0 and "chief" not in cluster)
+    return index, is_chief
+
+
+def worker_directory(out, index):
+    """Where a non-chief worker writes its copy of the run: a private, fixed place.
+
+    Fixed (from `--out` and the worker's index), so a restarted worker finds its
+    checkpoint again; outside `--out`, which only the chief writes.
+    """
+    import hashlib
+    import tempfile
+
+    key = hashlib.sha1(str(Path(out).resolve()).encode()).hexdigest()[:12]
+    return Path(tempfile.gettempdir()) / "seqapps-workers" / f"{key}-worker{index}"
+
+
+def _is_lost_worker(error):
+    """Whether `error` is how a collective op reports a worker that stopped answering."""
+    names = {"UnavailableError", "DeadlineExceededError", "AbortedError", "CancelledError"}
+    return any(type(cause).__name__ in names for cause in _causes(error))
+
+
+def _causes(error):
+    while error is not None:
+        yield error
+        error = error.__cause__ or error.__context__
 
 
 def make_optimizer(options):
@@ -301,21 +376,118 @@ class TrainingDiverged(UserError):
     """The loss became NaN or infinite."""
 
 
-class _BatchHook:
-    """Keras callback: NaN guard and timed mid-epoch checkpoints."""
+class TrainingInterrupted(KeyboardInterrupt):
+    """Ctrl-C (SIGINT) stopped a run that has a checkpoint; the message says how to resume."""
 
-    def __new__(cls, trainer, epoch, skipped):
+
+BEST_WEIGHTS = "best.weights.h5"
+# The best weights the last checkpoint knows, kept while a newer best is not yet committed.
+BEST_PREVIOUS = "best.previous.weights.h5"
+
+
+def _duration(seconds):
+    """`42s`, `3m05s`, `2h07m`."""
+    seconds = int(round(seconds))
+    if seconds < 60:
+        return f"{seconds}s"
+    if seconds < 3600:
+        return f"{seconds // 60}m{seconds % 60:02d}s"
+    return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
+
+
+class _EpochHook:
+    """Keras callback of one epoch: NaN guard, timed checkpoints, Ctrl-C, progress on stderr.
+
+    Progress: `Epoch E/N` when the epoch starts (with the batch it resumes at), a
+    live line (`batch done/total, rate, ETA, loss`) rewritten in place on a
+    terminal, or else printed after the first batch, `FIRST_LOG_SECONDS` later and
+    then every `LOG_SECONDS`, and the epoch's batches, time and training metrics
+    at its end.
+    """
+
+    TERMINAL_SECONDS = 0.25
+    FIRST_LOG_SECONDS = 2.0
+    LOG_SECONDS = 15.0
+
+    def __new__(cls, trainer, epoch, skipped, total):
         import keras
 
+        stream = sys.stderr
+        terminal = stream.isatty()
+
         class Hook(keras.callbacks.Callback):
+            def on_epoch_begin(self, epoch_index, logs=None):
+                self.started = time.monotonic()
+                self.done = skipped
+                self.live = False
+                self.first = None  # (time, batches) when the first batch ended
+                self.next_report = self.started
+
             def on_train_batch_end(self, batch, logs=None):
-                loss = (logs or {}).get("loss")
+                logs = logs or {}
+                self.done = skipped + batch + 1
+                loss = logs.get("loss")
                 if loss is not None and not math.isfinite(float(loss)):
-                    trainer._diverged_at = (epoch + 1, skipped + batch + 1, float(loss))
+                    trainer._diverged_at = (epoch + 1, self.done, float(loss))
                     self.model.stop_training = True
                     return
-                if time.monotonic() - trainer._last_checkpoint >= trainer.checkpoint_every:
-                    trainer._save_checkpoint(epoch, skipped + batch + 1)
+                if trainer._interrupted:
+                    trainer._save_checkpoint(epoch, self.done)
+                    self.model.stop_training = True
+                    return
+                now = time.monotonic()
+                if now >= self.next_report:
+                    first = self.first is None
+                    self.report(now, loss)
+                    wait = cls.FIRST_LOG_SECONDS if first else cls.LOG_SECONDS
+                    self.next_report = now + (cls.TERMINAL_SECONDS if terminal else wait)
+                if trainer._checkpoint_due(now, self.done):
+                    trainer._save_checkpoint(epoch, self.done)
+
+            def report(self, now, loss):
+                line = f"  batch {self.done}" + (f"/{total}" if total else "")
+                if self.first is None:
+                    # The first batch includes building the graph: no rate from it.
+                    self.first = (now, self.done)
+                    line += f"  (first batch after {_duration(now - self.started)})"
+                elif now > self.first[0] and self.done > self.first[1]:
+                    rate = (self.done - self.first[1]) / (now - self.first[0])
+                    line += f"  {rate:.1f} batches/s"
+                    if total:
+                        line += f"  ETA {_duration((total - self.done) / rate)}"
+                if loss is not None:
+                    line += f"  loss {float(loss):.4f}"
+                if terminal:
+                    stream.write(f"\r{line}\x1b[K")
+                    self.live = True
+                else:
+                    stream.write(line + "\n")
+                stream.flush()
+
+            def close_line(self):
+                if self.live:
+                    stream.write("\r\x1b[K")
+                    self.live = False
+
+            def on_epoch_end(self, epoch_index, logs=None):
+                self.close_line()
+                if trainer._diverged_at is not None or trainer._interrupted:
+                    stream.flush()
+                    return
+                seconds = time.monotonic() - self.started
+                shown = ", ".join(
+                    f"{k} {float(v):.4f}" for k, v in (logs or {}).items() if np.isscalar(v)
+                )
+                stream.write(
+                    f"  {self.done - skipped} batches in {_duration(seconds)}"
+                    + (f" ({(self.done - skipped) / max(seconds, 1e-9):.1f}/s)")
+                    + (f"; {shown}" if shown else "")
+                    + "\n"
+                )
+                stream.flush()
+
+            def on_train_end(self, logs=None):
+                self.close_line()
 
         return Hook()
 
@@ -323,12 +495,26 @@ class _BatchHook:
 class Trainer:
     """Runs training epochs with early stopping, NaN guard and resumable checkpoints.
 
+    A checkpoint (`checkpoint/` of the run directory) is `state.json` (epoch,
+    batches done, history, best epoch, patience count, random-generator states)
+    naming the weights file it goes with (`latest-N.weights.h5`, model and
+    optimizer), plus `best.weights.h5`. Writing `state.json` (atomically) is
+    what commits a checkpoint, so a crash at any moment leaves the previous
+    checkpoint or the new one, complete. The dropout generators' states are saved
+    too: a resumed run draws the same masks, and ends as the uninterrupted run would.
+
+    Ctrl-C stops at the end of the current batch with a checkpoint there (a second
+    Ctrl-C stops at once); `in_run_directory` then reports how to resume.
+
     Args:
         model: A compiled Keras model (built under the strategy's scope).
         run_dir: The `seqapps.files.RunDir`.
         options: Parsed training options.
         train_batches: `train_batches(epoch) -> tf.data.Dataset`, the shuffled
-            batches of one epoch (deterministic for a given epoch and seed).
+            batches of one epoch (deterministic for a given epoch and seed). If it
+            takes a `skip` keyword, `train_batches(epoch, skip=n)` must leave out
+            the first n batches (cheaper than `dataset.skip` when making a batch
+            costs time and draws no random numbers).
         evaluate_dev: `evaluate_dev(model) -> dict` of dev metrics.
         monitor: Key of `evaluate_dev`'s result that early stopping follows.
         mode: `"max"` or `"min"` for `monitor`.
@@ -352,8 +538,11 @@ class Trainer:
         self.start_batch = 0
         self.elapsed = 0.0
         self.lr_scale = 1.0  # product of the --plateau cuts so far
+        self._serial = 0  # checkpoints written by this run, resumes included
+        self._started = time.monotonic()
         self._last_checkpoint = time.monotonic()
         self._diverged_at = None
+        self._interrupted = False
 
     # Checkpoints -----------------------------------------------------------
     def _state(self, epoch, batches_done):
@@ -369,29 +558,85 @@ class Trainer:
             "elapsed": self.elapsed + time.monotonic() - self._started,
         }
 
+    def _checkpoint_due(self, now, batches_done):
+        """Whether to checkpoint after this batch.
+
+        One process decides by the clock (`--checkpoint-every`). The workers of a
+        multi-worker job must checkpoint at the same batch, or a resume would start
+        them at different places, so they go by batch count (`--checkpoint-batches`).
+        """
+        if getattr(self.options, "strategy", "auto") == "multiworker":
+            every = getattr(self.options, "checkpoint_batches", 0)
+            return bool(every) and batches_done % every == 0
+        return now - self._last_checkpoint >= self.checkpoint_every
+
+    def _seed_variables(self):
+        """The state variables of the model's random generators (dropout masks), in order."""
+        return [v for v in getattr(self.model, "variables", []) if "seed_generator" in v.path]
+
     def _save_checkpoint(self, epoch, batches_done):
-        target = self.run_dir.checkpoint_dir
-        with atomic_path(target) as staging:
-            staging.mkdir()
-            self.model.save_weights(staging / "latest.weights.h5")
-            best = target / "best.weights.h5"
-            if best.exists():
-                shutil.copy2(best, staging / "best.weights.h5")
-            (staging / "state.json").write_text(json.dumps(self._state(epoch, batches_done)))
+        from seqapps.files import kill_point, write_text
+
+        directory = self.run_dir.checkpoint_dir
+        directory.mkdir(parents=True, exist_ok=True)
+        self._serial += 1
+        weights = f"latest-{self._serial}.weights.h5"
+        with atomic_path(directory / weights) as temporary:
+            self.model.save_weights(temporary)
+        kill_point("checkpoint-weights-written")
+        state = self._state(epoch, batches_done)
+        state["weights"] = weights
+        state["serial"] = self._serial
+        state["seed_states"] = [np.asarray(v).tolist() for v in self._seed_variables()]
+        write_text(directory / "state.json", json.dumps(state))
+        kill_point("checkpoint-committed")
+        # Tidy: what the committed state no longer needs.
+        (directory / BEST_PREVIOUS).unlink(missing_ok=True)
+        for stale in [*directory.glob("latest*.weights.h5"), *directory.glob(".tmp*")]:
+            if stale.name != weights:
+                _remove(stale)
         self._last_checkpoint = time.monotonic()
+        if hasattr(self.run_dir, "checkpoint_written"):
+            self.run_dir.checkpoint_written()
 
     def _save_best(self):
+        from seqapps.files import kill_point
+
         target = self.run_dir.checkpoint_dir
         target.mkdir(exist_ok=True)
-        with atomic_path(target / "best.weights.h5") as temporary:
+        best, previous = target / BEST_WEIGHTS, target / BEST_PREVIOUS
+        if best.exists() and not previous.exists():
+            # The committed checkpoint's best stays until the next one commits this one.
+            with atomic_path(previous) as temporary:
+                try:
+                    os.link(best, temporary)
+                except OSError:
+                    shutil.copy2(best, temporary)
+        with atomic_path(best) as temporary:
             self.model.save_weights(temporary)
+        kill_point("best-saved")
 
     def _restore(self):
         directory = self.run_dir.checkpoint_dir
         state = json.loads((directory / "state.json").read_text())
         if not self.model.optimizer.built:
-            self.model.optimizer.build(self.model.trainable_variables)
-        self.model.load_weights(directory / "latest.weights.h5")
+            # The optimizer's slots belong beside the model's variables: in the scope
+            # of the strategy it was built under (mirrored, multi-worker).
+            with self.model.distribute_strategy.scope():
+                self.model.optimizer.build(self.model.trainable_variables)
+        weights = directory / state.get("weights", "latest.weights.h5")
+        try:
+            self.model.load_weights(weights)
+        except (ValueError, KeyError, OSError) as error:
+            first = (str(error).strip().splitlines() or [type(error).__name__])[0]
+            raise UserError(
+                f"--resume: {weights} does not fit the model these options and data build ({first})"
+            ) from error
+        seeds = state.get("seed_states")
+        variables = self._seed_variables()
+        if seeds is not None and len(seeds) == len(variables):
+            for variable, value in zip(variables, seeds):
+                variable.assign(np.asarray(value, dtype=variable.dtype))
         self.start_epoch = state["epoch"]
         self.start_batch = state["batches_done"]
         self.history = state["history"]
@@ -401,6 +646,16 @@ class Trainer:
         self.wait = state["wait"]
         self.lr_scale = state.get("lr_scale", 1.0)
         self.elapsed = state["elapsed"]
+        self._serial = state.get("serial", 0)
+        best, previous = directory / BEST_WEIGHTS, directory / BEST_PREVIOUS
+        if self.start_batch == 0 and self.best_epoch and self.best_epoch == self.start_epoch:
+            # Committed at the end of the best epoch: its weights are the best weights.
+            with atomic_path(best) as temporary:
+                shutil.copyfile(weights, temporary)
+            previous.unlink(missing_ok=True)
+        elif previous.exists():
+            # A newer best was written but never committed: back to the committed one.
+            os.replace(previous, best)
         print(
             f"Resuming {self.run_dir.path} at epoch {self.start_epoch + 1}, "
             f"after {self.start_batch} batch(es) of it",
@@ -408,18 +663,57 @@ class Trainer:
         )
 
     # Loop ------------------------------------------------------------------
+    def _dataset(self, epoch, skip):
+        """The epoch's batches after the first `skip`, and the epoch's batch count (or None)."""
+        import inspect
+
+        try:
+            takes_skip = "skip" in inspect.signature(self.train_batches).parameters
+        except (TypeError, ValueError):
+            takes_skip = False
+        if takes_skip and skip:
+            dataset = self.train_batches(epoch, skip=skip)
+            total = int(dataset.cardinality())
+            return dataset, (total + skip if total >= 0 else None)
+        dataset = self.train_batches(epoch)
+        total = int(dataset.cardinality())
+        if skip:
+            dataset = dataset.skip(skip)
+        return dataset, (total if total >= 0 else None)
+
+    def _on_interrupt(self, signum, frame):
+        if self._interrupted:
+            raise KeyboardInterrupt  # the second Ctrl-C: stop at once
+        self._interrupted = True
+
     def fit(self):
         """Train; returns the dev metrics of the kept (best) epoch."""
+        import signal
+        import threading
+
+        handle_interrupt = threading.current_thread() is threading.main_thread()
+        previous = signal.signal(signal.SIGINT, self._on_interrupt) if handle_interrupt else None
+        try:
+            return self._fit()
+        finally:
+            if handle_interrupt:
+                signal.signal(signal.SIGINT, previous)
+
+    def _fit(self):
         options = self.options
         self._started = time.monotonic()
+        self._last_checkpoint = time.monotonic()
         if options.resume:
             self._restore()
-        verbose = 1 if sys.stdout.isatty() else 2
         for epoch in range(self.start_epoch, options.epochs):
             skip = self.start_batch if epoch == self.start_epoch else 0
-            dataset = self.train_batches(epoch)
+            if skip == 0 and self._should_stop():
+                break
+            dataset, total = self._dataset(epoch, skip)
+            header = f"Epoch {epoch + 1}/{options.epochs}"
             if skip:
-                dataset = dataset.skip(skip)
+                header += f": resuming after batch {skip}" + (f" of {total}" if total else "")
+            print(header, file=sys.stderr, flush=True)
             self._diverged_at = None
             if options.lr_decay != 1.0:
                 self.model.optimizer.learning_rate.assign(
@@ -429,12 +723,14 @@ class Trainer:
                 dataset,
                 initial_epoch=epoch,
                 epochs=epoch + 1,
-                verbose=verbose,
+                verbose=0,  # _EpochHook shows the progress
                 shuffle=False,  # the batches come shuffled, seeded per epoch
-                callbacks=[_BatchHook(self, epoch, skip)],
+                callbacks=[_EpochHook(self, epoch, skip, total)],
             )
             if self._diverged_at is not None:
                 self._diverged()
+            if self._interrupted:
+                raise KeyboardInterrupt  # the hook saved a checkpoint at this batch
             metrics = {k: float(v) for k, v in self.evaluate_dev(self.model).items()}
             row = {"epoch": epoch + 1}
             row.update({k: float(v[-1]) for k, v in result.history.items()})
@@ -448,21 +744,28 @@ class Trainer:
             print(f"Epoch {epoch + 1}: dev {shown}", file=sys.stderr)
             self._update_best(value, epoch + 1, metrics)
             self._save_checkpoint(epoch + 1, 0)
-            if options.patience and self.wait >= options.patience:
-                print(
-                    f"Early stop: no better dev {self.monitor} for {self.wait} epoch(s); "
-                    f"keeping epoch {self.best_epoch}",
-                    file=sys.stderr,
-                )
-                break
-            minutes = (self.elapsed + time.monotonic() - self._started) / 60
-            if options.max_minutes and minutes >= options.max_minutes:
-                print(f"Stopping: --max-minutes {options.max_minutes} reached", file=sys.stderr)
-                break
-        best = self.run_dir.checkpoint_dir / "best.weights.h5"
+            if self._interrupted:
+                raise KeyboardInterrupt
+        best = self.run_dir.checkpoint_dir / BEST_WEIGHTS
         if best.exists():
             self.model.load_weights(best)
         return {"epoch": self.best_epoch, **self.best_metrics}
+
+    def _should_stop(self):
+        """Early stopping and `--max-minutes`, checked between epochs (also after a resume)."""
+        options = self.options
+        if options.patience and self.wait >= options.patience:
+            print(
+                f"Early stop: no better dev {self.monitor} for {self.wait} epoch(s) "
+                f"(--patience {options.patience}); keeping epoch {self.best_epoch}",
+                file=sys.stderr,
+            )
+            return True
+        minutes = (self.elapsed + time.monotonic() - self._started) / 60
+        if self.history and options.max_minutes and minutes >= options.max_minutes:
+            print(f"Stopping: --max-minutes {options.max_minutes:g} reached", file=sys.stderr)
+            return True
+        return False
 
     def _update_best(self, value, epoch, metrics):
         """Keep the best epoch; after `--plateau` epochs without one, cut the learning rate."""
@@ -472,7 +775,7 @@ class Trainer:
             return
         self.wait += 1
         plateau = getattr(self.options, "plateau", 0)
-        best = self.run_dir.checkpoint_dir / "best.weights.h5"
+        best = self.run_dir.checkpoint_dir / BEST_WEIGHTS
         if plateau and self.wait % plateau == 0 and best.exists():
             factor = self.options.plateau_factor
             rate = float(np.asarray(self.model.optimizer.learning_rate)) * factor
@@ -498,7 +801,16 @@ class Trainer:
 
     def finish(self):
         """Remove the checkpoint once the run's files are written."""
-        shutil.rmtree(self.run_dir.checkpoint_dir, ignore_errors=True)
+        from seqapps.files import remove_tree
+
+        remove_tree(self.run_dir.checkpoint_dir)
+
+
+def _remove(path):
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)
 
 
 def library_versions():
@@ -528,16 +840,259 @@ def run_config(options, data_paths):
     """Everything `config.json` records: options, data, versions, command line.
 
     `options.command` holds the command line when a script ran (see
-    `command_line`); Python API runs record the call's options only.
+    `command_line`); Python API runs record the call's options only. `cwd`
+    (the working directory) lets `--resume` find relative data paths again.
     """
-    options_dict = {k: v for k, v in vars(options).items() if k != "command"}
+    options_dict = {
+        k: v for k, v in vars(options).items() if k != "command" and not k.startswith("_")
+    }
     return {
         "command": getattr(options, "command", None) or "Python API call (see options)",
         "options": options_dict,
         "data": {k: str(v) if v is not None else None for k, v in data_paths.items()},
         "versions": library_versions(),
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "cwd": os.getcwd(),
     }
+
+
+# Resuming ----------------------------------------------------------------------------------
+
+# Options a resumed run may change: they neither change the model, the data, the batches nor
+# the optimizer (--epochs and --patience extend a run; devices give the same arithmetic).
+RESUME_MAY_CHANGE = frozenset(
+    {
+        "epochs",
+        "patience",
+        "checkpoint_every",
+        "checkpoint_batches",
+        "max_minutes",
+        "no_export",
+        "strategy",
+        "logical_cpus",
+        "cache_dir",
+    }
+)
+# Options about the invocation itself, never compared.
+RESUME_INVOCATION = frozenset({"out", "resume", "overwrite"})
+# Options holding paths: compared and filled in as absolute paths.
+PATH_OPTIONS = frozenset({"data", "dev", "embeddings", "cache_dir"})
+# Keys of config.json that describe the invocation rather than the data.
+_CONFIG_INVOCATION_KEYS = frozenset(
+    {"command", "options", "data", "versions", "created", "cwd", "resumed"}
+)
+
+
+def given_options(parser, argv):
+    """`{dest: value}` of the options `argv` sets explicitly (defaults left out).
+
+    `parser` is changed (every default becomes `argparse.SUPPRESS`): pass a fresh one.
+    """
+    for action in parser._actions:
+        action.default = argparse.SUPPRESS
+    parser._defaults.clear()
+    return vars(parser.parse_args(argv))
+
+
+def recorded_options(config):
+    """The options of a run's `config.json`, with the changes its resumes made applied."""
+    options = dict(config.get("options") or {})
+    for entry in config.get("resumed", []):
+        for dest, change in (entry.get("changed") or {}).items():
+            options[dest] = change["to"]
+    return options
+
+
+def _as_path(value, base):
+    """A path option's value as absolute path(s); `music21:...`-style specs are kept."""
+    if value is None:
+        return None
+    if isinstance(value, (list, tuple)):
+        return [_as_path(item, base) for item in value]
+    text = os.path.expanduser(str(value))
+    if ":" in text and not os.path.isabs(text) and not os.path.exists(os.path.join(base, text)):
+        return text
+    return os.path.realpath(os.path.join(base, text))
+
+
+def _shown(value):
+    if value is None:
+        return "none"
+    if isinstance(value, (list, tuple)):
+        return " ".join(_shown(v) for v in value)
+    return str(value)
+
+
+def _flag_names(parser):
+    names = {}
+    for action in parser._actions:
+        for option in action.option_strings:
+            if option.startswith("--") and not option.startswith("--no-"):
+                names.setdefault(action.dest, option)
+                break
+        else:
+            if action.option_strings:
+                names.setdefault(action.dest, action.option_strings[0])
+    return names
+
+
+def _original_given(config, build_parser):
+    """The options the run's own command line set explicitly, or {} (API run, unreadable)."""
+    import contextlib
+    import io
+    import shlex
+
+    command = config.get("command") or ""
+    try:
+        words = shlex.split(command)
+    except ValueError:
+        return {}
+    if words[:2] != ["python", "-m"] or len(words) < 3:
+        return {}
+    try:
+        with contextlib.redirect_stderr(io.StringIO()):
+            return given_options(build_parser(), words[3:])
+    except SystemExit:
+        return {}
+
+
+def resume_options(options, given, build_parser):
+    """Continue the run in `--out` with the options it was trained with.
+
+    Options not given fall back to the run's recorded ones; given options must
+    equal them (as recorded, or as its command line gave them), except those in
+    `RESUME_MAY_CHANGE`. Sets `options._resume_changes` for `write_run_config`.
+
+    Args:
+        options: The parsed options (`resume` set); changed in place.
+        given: `{dest: value}` of the options set explicitly (`given_options`).
+        build_parser: Returns the script's parser.
+
+    Raises:
+        UserError: no `--out`, no checkpoint or `config.json` there, or a given option
+            that differs from the run's (all of them in one line, each with both values).
+    """
+    from seqapps.files import RunDir, read_json
+
+    if options.overwrite:
+        raise UserError("--overwrite and --resume contradict each other; pass one")
+    if not options.out:
+        raise UserError("--resume needs --out DIR, the run directory to continue")
+    run_dir = RunDir(options.out, resume=True)
+    if run_dir.path.is_dir():
+        run_dir.recover()
+    if not run_dir.has_checkpoint():
+        raise UserError(
+            f"--resume: {run_dir.path} holds no checkpoint to resume from "
+            "(the run finished, or never started)"
+        )
+    config_path = run_dir / "config.json"
+    if not config_path.is_file():
+        raise UserError(
+            f"--resume: {run_dir.path} has a checkpoint but no config.json, so the run's "
+            "options are unknown"
+        )
+    config = read_json(config_path)
+    recorded = recorded_options(config)
+    base = config.get("cwd") or os.getcwd()
+    here = os.getcwd()
+    original = _original_given(config, build_parser)
+    flags = _flag_names(build_parser())
+
+    def same(dest, old, old_base, new):
+        if dest in PATH_OPTIONS:
+            return _as_path(old, old_base) == _as_path(new, here)
+        return old == new or (isinstance(old, list) and list(new or []) == old)
+
+    conflicts = []
+    for dest, value in given.items():
+        if dest in RESUME_INVOCATION or dest in RESUME_MAY_CHANGE or dest not in recorded:
+            continue
+        if same(dest, recorded[dest], base, value):
+            continue
+        if dest in original and same(dest, original[dest], base, value):
+            continue  # the run's own command line said so (the run then adjusted it)
+        conflicts.append(
+            f"{flags.get(dest, '--' + dest.replace('_', '-'))}: the run in {run_dir.path} was "
+            f"trained with {_shown(recorded[dest])}; received {_shown(value)}"
+        )
+    if conflicts:
+        raise UserError(
+            "; ".join(conflicts) + " (--resume continues a run with its own options; to change "
+            "them, start a new run with another --out or --overwrite)"
+        )
+    changes = {}
+    for dest, value in recorded.items():
+        if dest in RESUME_INVOCATION or dest.startswith("_") or not hasattr(options, dest):
+            continue
+        if dest in RESUME_MAY_CHANGE and dest in given:
+            if given[dest] != value:
+                changes[dest] = {"from": value, "to": given[dest]}
+            continue
+        setattr(options, dest, _as_path(value, base) if dest in PATH_OPTIONS else value)
+    options._resume_changes = changes
+    return options
+
+
+def write_run_config(run_dir, options, config):
+    """Write `config.json`; on `--resume`, keep the run's own and add the resume to it.
+
+    A resumed run appends `{"command", "time", "changed"}` to the `resumed` list
+    (and its `versions` where they differ), and refuses to go on when its data
+    gives other labels, vocabulary or tags than the run was trained with.
+    """
+    from seqapps.files import _jsonable, read_json, write_json
+
+    path = run_dir / "config.json"
+    if not (getattr(options, "resume", False) and path.is_file()):
+        write_json(path, config)
+        return config
+    recorded = read_json(path)
+    fresh = json.loads(json.dumps(config, default=_jsonable))
+    for key, value in fresh.items():
+        if key in _CONFIG_INVOCATION_KEYS or key not in recorded or recorded[key] == value:
+            continue
+        raise UserError(
+            f"--resume: the data now gives {key} {_short(value)}, but the run in {run_dir.path} "
+            f"was trained with {_short(recorded[key])} (did the data files change?)"
+        )
+    entry = {
+        "command": fresh["command"],
+        "time": fresh["created"],
+        "changed": getattr(options, "_resume_changes", {}),
+    }
+    if recorded.get("versions") != fresh["versions"]:
+        entry["versions"] = fresh["versions"]
+    recorded.setdefault("resumed", []).append(entry)
+    write_json(path, recorded)
+    return recorded
+
+
+def _short(value, limit=60):
+    text = json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def resume_command(options):
+    """The command that continues the run of `options`: `python -m <prog> --resume --out DIR`."""
+    prog = getattr(options, "_prog", None) or "apps.<app>.train"
+    return command_line(prog, ["--resume", "--out", str(options.out)])
+
+
+def _interrupted_message(options, run_dir):
+    where = ""
+    try:
+        state = json.loads((run_dir.checkpoint_dir / "state.json").read_text())
+        if state["batches_done"]:
+            where = f" at epoch {state['epoch'] + 1}, batch {state['batches_done']}"
+        else:
+            where = f" after epoch {state['epoch']}"
+    except (OSError, ValueError, KeyError):
+        pass
+    return (
+        f"interrupted; the checkpoint{where} is kept in {run_dir.checkpoint_dir}. "
+        f"Resume with: {resume_command(options)}"
+    )
 
 
 def in_run_directory(options, train_in):
@@ -546,16 +1101,25 @@ def in_run_directory(options, train_in):
     The directory is checked first (refused when used, unless `--overwrite` or
     `--resume`), so no time goes into data before a clash is reported. If
     training fails before its first checkpoint, a directory this run created
-    is removed again.
+    is removed again, and a run it was replacing (`--overwrite`) is put back.
+    Ctrl-C after a checkpoint raises `TrainingInterrupted`, whose message is
+    the command that resumes.
     """
     from seqapps.files import RunDir
 
     run_dir = RunDir(options.out, options.overwrite, options.resume).prepare()
     try:
         return train_in(run_dir)
+    except TrainingInterrupted:
+        raise
+    except KeyboardInterrupt as error:
+        if run_dir.has_checkpoint():
+            raise TrainingInterrupted(_interrupted_message(options, run_dir)) from error
+        run_dir.abandon()
+        raise
     except BaseException:
         if not run_dir.has_checkpoint():
-            run_dir.discard_if_new()
+            run_dir.abandon()
         raise
 
 
@@ -590,8 +1154,47 @@ def save_run(run_dir, trainer, model, metrics, monitor, export=None, summary="")
     print(f"Kept epoch {trainer.best_epoch}: {summary}. Wrote {run_dir.path}", file=sys.stderr)
 
 
+def _use_worker_directory(options):
+    """Point a non-chief worker of a multi-worker job at its private run directory.
+
+    Every worker trains (the collective ops need them all), but only the chief
+    writes `--out`; the others write `worker_directory(...)`, removed when the run
+    ends well and kept after a failure, so that `--resume` finds its checkpoint.
+    Returns that directory, or None for the chief and for single-process runs.
+    """
+    options._job_out = options.out
+    if options.strategy != "multiworker" or not options.out:
+        return None
+    index, is_chief = multi_worker_task()
+    if is_chief:
+        return None
+    from seqapps.files import remove_tree
+
+    scratch = worker_directory(options.out, index)
+    if not options.resume:
+        remove_tree(scratch)  # leftovers of an earlier job on this host
+    scratch.parent.mkdir(parents=True, exist_ok=True)
+    options.out = str(scratch)
+    return scratch
+
+
+def _lost_worker_message(options, error):
+    first = (str(error).strip().splitlines() or [type(error).__name__])[0][:200]
+    out = getattr(options, "_job_out", None) or options.out
+    prog = getattr(options, "_prog", None) or "apps.<app>.train"
+    command = command_line(prog, ["--resume", "--out", str(out), "--strategy", "multiworker"])
+    return (
+        f"the multi-worker job lost a worker ({type(error).__name__}: {first}); the last "
+        f"checkpoint is kept in {out}. Restart every worker (same TF_CONFIG) with: {command}"
+    )
+
+
 def train_script(prog, build_parser, train):
     """The Python API function and the `main(argv)` of an app's train script.
+
+    With `--resume`, the options not given come from the run's `config.json`
+    (`resume_options`), so `--resume --out DIR` alone continues a run. Ctrl-C
+    ends `main` with one line naming the command that resumes, and exit status 130.
 
     Args:
         prog: Script name (`apps.<app>.train`), recorded with the command line.
@@ -605,13 +1208,36 @@ def train_script(prog, build_parser, train):
     """
     from seqapps.cli import options_from_kwargs
 
+    def run(options, given):
+        scratch = _use_worker_directory(options)
+        try:
+            if options.resume:
+                resume_options(options, given, build_parser)
+            result = train(options)
+        except Exception as error:
+            if options.strategy == "multiworker" and _is_lost_worker(error):
+                raise UserError(_lost_worker_message(options, error)) from error
+            raise
+        if scratch is not None:
+            from seqapps.files import remove_tree
+
+            remove_tree(scratch)
+        return result
+
     def train_model(**kwargs):
         """Python API: train with the script's flags as keywords (`out=..., epochs=3`)."""
-        return train(options_from_kwargs(build_parser(), **kwargs))
+        options = options_from_kwargs(build_parser(), **kwargs)
+        options._prog = prog
+        return run(options, dict(kwargs))
 
     def main(argv):
         options = build_parser().parse_args(argv)
         options.command = command_line(prog, argv)
-        train(options)
+        options._prog = prog
+        try:
+            run(options, given_options(build_parser(), argv))
+        except TrainingInterrupted as stopped:
+            print(f"{prog}: {stopped}", file=sys.stderr)
+            sys.exit(130)
 
     return train_model, main

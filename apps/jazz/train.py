@@ -16,12 +16,12 @@ import numpy as np
 
 from seqapps import music
 from seqapps.cli import UserError, make_parser, require, run_main
-from seqapps.files import write_json
 from seqapps.training import (
     add_training_arguments,
     check_training_options,
     in_run_directory,
     train_script,
+    write_run_config,
 )
 
 DEFAULTS = {
@@ -258,7 +258,6 @@ def _train(options, run_dir):
 
     strategy = setup_runtime(options)
 
-    import keras
     import tensorflow as tf
 
     from apps.jazz import model as jazz_model
@@ -284,7 +283,7 @@ def _train(options, run_dir):
         tf.TensorSpec((None, None), tf.float32),
     )
 
-    def train_batches(epoch):
+    def train_batches(epoch, skip=0):
         rng = np.random.default_rng([options.seed, epoch])
         windows = training_windows(
             train_pieces, options.window_bars, rng, transpose=options.transpose == "all"
@@ -292,8 +291,10 @@ def _train(options, run_dir):
         batches = bucketed_batches(
             [len(w[0]) for w in windows], options.batch_size, seed=options.seed + epoch
         )
+        # The windows drew the epoch's random numbers; making a batch draws none, so a
+        # resumed epoch just leaves its first `skip` batches out.
         return dataset_from_batches(
-            batches, lambda idx: window_batch([windows[i] for i in idx]), signature
+            batches[skip:], lambda idx: window_batch([windows[i] for i in idx]), signature
         )
 
     def evaluate_dev(model):
@@ -306,7 +307,7 @@ def _train(options, run_dir):
         model = jazz_model.build_model(options)
         model.compile(
             optimizer=make_optimizer(options),
-            loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+            loss=jazz_model.token_loss(),
             weighted_metrics=["accuracy"],
             jit_compile=bool(options.jit),
         )
@@ -319,7 +320,7 @@ def _train(options, run_dir):
         "highest_pitch": music.HIGHEST_PITCH,
         "vocab_size": music.VOCAB_SIZE,
     }
-    write_json(run_dir / "config.json", config)
+    write_run_config(run_dir, options, config)
 
     trainer = Trainer(
         model, run_dir, options, train_batches, evaluate_dev, monitor="nll", mode="min"

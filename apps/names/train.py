@@ -17,12 +17,13 @@ import sys
 
 from apps.names import data as names_data
 from seqapps.cli import UserError, make_parser, require, run_main
-from seqapps.files import write_json, write_text
+from seqapps.files import write_text
 from seqapps.training import (
     add_training_arguments,
     check_training_options,
     in_run_directory,
     train_script,
+    write_run_config,
 )
 
 DEFAULTS = {
@@ -182,15 +183,16 @@ def _train(options, run_dir):
     multiple = 8 if options.jit else 1
     signature = (tf.TensorSpec((None, None), tf.int32), tf.TensorSpec((None, None), tf.int32))
 
-    def train_batches(epoch):
+    def train_batches(epoch, skip=0):
         # Text mode shifts the window boundaries every epoch.
         offset = epoch * 7919 % options.window if options.mode == "text" else 0
         pairs = names_model.encode_examples(vocabulary, _examples(train_set, options, offset))
         batches = bucketed_batches(
             [len(pair[0]) for pair in pairs], options.batch_size, seed=options.seed + epoch
         )
+        # Making a batch draws no random numbers: a resumed epoch just leaves the first out.
         return dataset_from_batches(
-            batches, lambda idx: names_model.padded(pairs, idx, multiple), signature
+            batches[skip:], lambda idx: names_model.padded(pairs, idx, multiple), signature
         )
 
     dev_characters = sum(len(pair[1]) for pair in dev_pairs)
@@ -204,12 +206,15 @@ def _train(options, run_dir):
         core = names_model.build_core(vocabulary, options)
         trainable = names_model.GradientNormTracker(core)
         trainable.compile(optimizer=make_optimizer(options), jit_compile=bool(options.jit))
+        # A subclassed model is built by its first call; `--resume` loads weights into it
+        # before any training step, so build it here (no dropout runs outside training).
+        trainable(tf.zeros((1, 1), tf.int32))
     if not options.dev and dev_set.mode == "lines":
         # The split's dev lines, so `evaluate --data RUN/dev.txt` reproduces the dev numbers.
         write_text(run_dir / "dev.txt", "".join(f"{line}\n" for line in dev_set.strings))
     config = run_config(options, {"data": options.data, "dev": options.dev})
     config["characters"] = characters
-    write_json(run_dir / "config.json", config)
+    write_run_config(run_dir, options, config)
 
     trainer = Trainer(trainable, run_dir, options, train_batches, evaluate_dev, "nll", mode="min")
     best = trainer.fit()

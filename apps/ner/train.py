@@ -23,13 +23,13 @@ import numpy as np
 from apps.ner import data as ner_data
 from seqapps import tagging
 from seqapps.cli import UserError, make_parser, require, run_main
-from seqapps.files import write_json
 from seqapps.training import (
     add_training_arguments,
     add_vocabulary_arguments,
     check_training_options,
     in_run_directory,
     train_script,
+    write_run_config,
 )
 
 DEFAULTS = {
@@ -378,7 +378,7 @@ def _train(options, run_dir):
         vocabulary_size=features.word_vocabulary_size,
         char_vocabulary_size=features.char_vocabulary_size,
     )
-    write_json(run_dir / "config.json", config)
+    write_run_config(run_dir, options, config)
 
     trainer = Trainer(training, run_dir, options, train_batches, evaluate_dev, monitor="f1")
     best = trainer.fit()

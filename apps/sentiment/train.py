@@ -13,13 +13,13 @@ import numpy as np
 
 from apps.sentiment import data as sentiment_data
 from seqapps.cli import UserError, make_parser, require, run_main
-from seqapps.files import write_json
 from seqapps.training import (
     add_training_arguments,
     add_vocabulary_arguments,
     check_training_options,
     in_run_directory,
     train_script,
+    write_run_config,
 )
 
 OOV_ID = 1  # the vectorizer's id of the unknown word
@@ -259,7 +259,7 @@ def _train(options, run_dir):
     config = run_config(options, {"data": options.data, "dev": options.dev})
     config["labels"] = labels
     config["vocabulary_size"] = vectorizer.vocabulary_size()
-    write_json(run_dir / "config.json", config)
+    write_run_config(run_dir, options, config)
 
     trainer = Trainer(
         trainable, run_dir, options, train_batches, lambda _: evaluate_dev(core), monitor="accuracy"
