@@ -5,26 +5,91 @@ import zipfile
 from seqapps.cli import UserError
 from seqapps.files import atomic_path, resolve_model_path
 
+# What each app's models are called in messages.
+APP_MODELS = {
+    "sentiment": "a sentiment model",
+    "ner": "an NER model",
+    "names": "a names model",
+    "jazz": "a jazz model",
+}
 
-def load_model(value):
+
+def model_app(model):
+    """Which app made `model`: `"sentiment"`, `"ner"`, `"names"`, `"jazz"`, or None.
+
+    Told by the layers each app's model carries: NER tags and token features
+    (`ClassLabels` + `TokenFeatures`), sentiment class names behind a
+    `TextVectorization`, the names app's `CharVocabulary`, and the jazz
+    improviser's token, step and beat embeddings and `next_token` head.
+    """
+    import keras
+
+    from seqapps.layers import CharVocabulary, ClassLabels, TokenFeatures
+
+    layers = list(getattr(model, "layers", []))
+
+    def has(kind):
+        return any(isinstance(layer, kind) for layer in layers)
+
+    if has(ClassLabels) and has(TokenFeatures):
+        return "ner"
+    if has(ClassLabels) and has(keras.layers.TextVectorization):
+        return "sentiment"
+    if has(CharVocabulary):
+        return "names"
+    jazz_layers = {"token_embedding", "step_embedding", "beat_embedding", "next_token"}
+    if jazz_layers <= {layer.name for layer in layers}:
+        return "jazz"
+    return None
+
+
+def check_model_app(model, app, value="model"):
+    """Raise `UserError` unless `model` was made by `app` (see `model_app`).
+
+    The message names the app a foreign model belongs to:
+    `--model runs/dinos: this is a names model (apps.names), not a sentiment model`.
+    """
+    found = model_app(model)
+    if found == app:
+        return model
+    wanted = APP_MODELS[app]
+    if found is None:
+        raise UserError(
+            f"--model {value}: not {wanted} (a Keras model named {model.name!r} that no "
+            "seqapps app made)"
+        )
+    raise UserError(f"--model {value}: this is {APP_MODELS[found]} (apps.{found}), not {wanted}")
+
+
+def load_model(value, app=None):
     """Load the model of `--model` (a run directory or a `.keras` file).
 
+    Args:
+        value: The `--model` value.
+        app: `"sentiment"`, `"ner"`, `"names"` or `"jazz"`: refuse a model of another
+            app, or one no app made (see `check_model_app`). None: any Keras model.
+
     Raises:
-        UserError: Not a run directory, not a `.keras` file, or a file Keras
-            cannot read (the message names it).
+        UserError: Not a run directory, not a `.keras` file, a file Keras
+            cannot read, or (with `app`) another app's model; the message names it.
     """
     import keras
 
     import seqapps  # noqa: F401  (registers the layers)
 
+    if app is not None and app not in APP_MODELS:
+        raise ValueError(f"app must be one of {sorted(APP_MODELS)}; received {app!r}")
     path = resolve_model_path(value)
     if not zipfile.is_zipfile(path):
         raise UserError(f"--model {value}: {path} is not a Keras model file")
     try:
-        return keras.saving.load_model(path, compile=False)
+        model = keras.saving.load_model(path, compile=False)
     except Exception as error:  # Keras raises many types for a bad archive
         message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise UserError(f"--model {value}: cannot load {path}: {message}") from error
+    if app is not None:
+        check_model_app(model, app, value)
+    return model
 
 
 def write_saved_model(path, tracked, endpoints, verbose=False):
@@ -50,15 +115,22 @@ def write_saved_model(path, tracked, endpoints, verbose=False):
     return path
 
 
-def export_script(prog, description, export, load=load_model):
+def export_script(prog, description, export, load=None, app=None):
     """The `main(argv)` of an app's export script: `--model RUN --out DIR [--overwrite]`.
 
     Args:
         prog: Script name (`apps.<app>.export`).
         description: `--help` text.
         export: `export(model, out)` writing the SavedModel.
-        load: Loads `--model` (a run directory or `.keras` file), raising `UserError`.
+        load: Loads `--model` (a run directory or `.keras` file), raising `UserError`
+            (default: `load_model(value, app)`).
+        app: The app whose models the script exports (see `load_model`).
     """
+    if load is None:
+
+        def load(value):
+            return load_model(value, app)
+
     from pathlib import Path
 
     from seqapps.cli import make_parser, require

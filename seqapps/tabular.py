@@ -120,8 +120,7 @@ def read_inputs(texts, input_path, text_col):
     if input_path:
         if is_table(input_path):
             return read_table(input_path, [text_col])[text_col].astype(str).tolist()
-        text = read_text_file(input_path)
-        return text.split("\n")[:-1] if text.endswith("\n") else text.split("\n")
+        return split_lines(read_text_file(input_path))
     if sys.stdin is None or sys.stdin.isatty():
         raise UserError("no input: give texts as arguments, --input FILE, or pipe lines to stdin")
     data = sys.stdin.buffer.read()
@@ -129,8 +128,35 @@ def read_inputs(texts, input_path, text_col):
         text = data.decode("utf-8")
     except UnicodeDecodeError as error:
         raise UserError(f"stdin: bytes that are not UTF-8 at offset {error.start}") from error
+    return split_lines(text)
+
+
+def split_lines(text):
+    """The lines of `text`, one input each: `""` has none, `"\\n"` one empty line.
+
+    A final newline ends the last line rather than starting another; `\\r\\n` counts
+    as a newline.
+    """
+    if text == "":
+        return []
     lines = text.split("\n")
-    return lines[:-1] if text.endswith("\n") else lines
+    if text.endswith("\n"):
+        lines = lines[:-1]
+    return [line.removesuffix("\r") for line in lines]
+
+
+def printable(text):
+    """`text` safe to show on a terminal: control and other invisible characters escaped.
+
+    Each character Python does not count as printable (ESC, tab, newline, NUL, DEL,
+    bidirectional overrides, ...) is written as `repr` writes it (`\\x1b`, `\\t`,
+    `\\u202e`); everything else, non-ASCII letters included, is kept. For human-readable
+    output only: JSON lines and CSV keep the exact text.
+    """
+    text = "" if text is None else str(text)
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 def write_records(records, columns, output_format, output_path=None):
@@ -153,8 +179,8 @@ def write_records(records, columns, output_format, output_path=None):
         writer.writeheader()
         for record in records:
             writer.writerow({k: _cell(record.get(k)) for k in columns})
-    else:
-        cells = [[_cell(record.get(k)) for k in columns] for record in records]
+    elif records:
+        cells = [[printable(_cell(record.get(k))) for k in columns] for record in records]
         widths = [max([len(c)] + [len(row[i]) for row in cells]) for i, c in enumerate(columns)]
         widths[-1] = 0  # the last column is not padded
         buffer.write("  ".join(c.ljust(w) for c, w in zip(columns, widths)).rstrip() + "\n")
@@ -173,4 +199,4 @@ def _cell(value):
         return f"{value:.4f}"
     if isinstance(value, (list, dict)):
         return json.dumps(value, ensure_ascii=False)
-    return "" if value is None else str(value).replace("\n", " ")
+    return "" if value is None else str(value)

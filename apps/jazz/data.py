@@ -32,6 +32,7 @@ import math
 import os
 import sys
 import time
+import warnings
 from collections import Counter
 from pathlib import Path
 
@@ -69,7 +70,28 @@ MONOPHONIC_OVERLAP_SHARE = 0.15
 # busiest monophonic part's notes are candidates.
 MELODY_MIN_NOTE_SHARE = 0.5
 
-PROGRESS_MIN_FILES = 5
+# The progress bar appears once loading has taken this long (parsing one score can take
+# seconds), whatever the number of files.
+PROGRESS_DELAY_SECONDS = 1.0
+
+
+class SourceError(ValueError):
+    """A file of the corpus that cannot be used; `path` is the file to blame (MIDI or table)."""
+
+    def __init__(self, path, reason):
+        super().__init__(f"{path}: {reason}")
+        self.path = str(path)
+        self.reason = reason
+
+
+def _read_midi(path):
+    """`mido.MidiFile(path)`; `SourceError` "not a readable MIDI file" when mido cannot read it."""
+    import mido
+
+    try:
+        return mido.MidiFile(str(path))
+    except Exception as error:  # mido raises EOFError, OSError, ValueError, KeyError, ...
+        raise SourceError(path, "not a readable MIDI file") from error
 
 
 @dataclasses.dataclass
@@ -412,9 +434,7 @@ def midi_parts(path):
         its `(onset, end, pitches)` events in quarter notes (None for the drum channel
         10), and the bar length in quarter notes from the first time signature (4 without).
     """
-    import mido
-
-    midi = mido.MidiFile(str(path))
+    midi = _read_midi(path)
     ticks_per_beat = midi.ticks_per_beat
     beats_per_bar = None
     found = {}  # (track, channel) -> (track name, [(onset, end, pitch)])
@@ -469,7 +489,13 @@ def _parse_score_file(path, melody_part=None, name=None):
         )
     from music21 import converter
 
-    return score_pieces(converter.parse(str(path)), name, str(path), melody_part)
+    try:
+        score = converter.parse(str(path))
+    except Exception as error:  # music21 raises many types for a file it cannot read
+        detail = str(error).strip().splitlines()[0] if str(error).strip() else ""
+        reason = "not a readable score file" + (f" ({detail[:120]})" if detail else "")
+        raise SourceError(path, reason) from error
+    return score_pieces(score, name, str(path), melody_part)
 
 
 # --- Weimar Jazz Database -------------------------------------------------------------------
@@ -517,13 +543,15 @@ def midi_note_times(path):
 
     Drum-channel notes are left out; a note still sounding at the end ends there.
     """
-    import mido
-
-    midi = mido.MidiFile(str(path))
+    midi = _read_midi(path)
     now = 0.0
+    try:
+        messages = list(midi)  # merged tracks, `time` already in seconds
+    except Exception as error:  # a tempo map mido cannot follow
+        raise SourceError(path, "not a readable MIDI file") from error
     sounding = {}
     notes = []
-    for message in midi:  # merged tracks, `time` already in seconds
+    for message in messages:
         now += message.time
         if message.type not in ("note_on", "note_off") or message.channel == 9:
             continue
@@ -674,8 +702,13 @@ def _cached_chord_vector(symbol):
 
 
 def _parse_wjazzd_solo(midi_path, beats_path, name, group):
-    """Read one WJazzD solo (MIDI + beats table) into pieces."""
-    beats = read_beats_table(beats_path)
+    """Read one WJazzD solo (MIDI + beats table) into pieces; errors name the file to blame."""
+    try:
+        beats = read_beats_table(beats_path)
+    except UnicodeDecodeError as error:
+        raise SourceError(beats_path, "bytes that are not UTF-8") from error
+    except (ValueError, KeyError, TypeError, csv.Error) as error:
+        raise SourceError(beats_path, str(error) or type(error).__name__) from error
     piece = align_solo(midi_note_times(midi_path), beats, name, midi_path, group)
     return [piece] if piece is not None else []
 
@@ -836,7 +869,9 @@ def load_corpus(specs, melody_part=None, cache_dir=None, progress=True):
     """Load melodies and chords from files, folders, music21's corpus and WJazzD folders.
 
     A file that cannot be read, or holds no melody notes, is skipped with a warning
-    on stderr naming it.
+    on stderr naming it (for a WJazzD solo, the MIDI file or beats table at fault);
+    when it is the only file, that is the `UserError` instead. A cache entry that
+    cannot be read is a miss: the file is parsed again and the entry rewritten.
 
     Args:
         specs: One spec or a list: a score/MIDI file, a folder of them, `music21:<name>`,
@@ -846,7 +881,8 @@ def load_corpus(specs, melody_part=None, cache_dir=None, progress=True):
         cache_dir: Where parsed pieces are cached (default `default_cache_dir()`);
             False turns the cache off. Entries are keyed by each file's absolute path,
             size and modification time, `melody_part` and `REPRESENTATION_VERSION`.
-        progress: Show a progress bar on stderr when loading many files.
+        progress: Show a progress bar on stderr when loading takes more than
+            `PROGRESS_DELAY_SECONDS`.
 
     Returns:
         `(pieces, report)`: a list of `Piece`s and a `CorpusReport`.
@@ -873,7 +909,8 @@ def load_corpus(specs, melody_part=None, cache_dir=None, progress=True):
         desc="loading",
         unit="file",
         file=sys.stderr,
-        disable=not progress or len(jobs) < PROGRESS_MIN_FILES,
+        disable=not progress,
+        delay=PROGRESS_DELAY_SECONDS,
         leave=False,
     )
     try:
@@ -884,26 +921,38 @@ def load_corpus(specs, melody_part=None, cache_dir=None, progress=True):
                 try:
                     loaded = _load_cache(entry)
                     report.from_cache += 1
-                except (OSError, ValueError, KeyError, TypeError):
+                except Exception:  # a truncated or foreign entry is a miss: parse and rewrite it
                     loaded = None
             if loaded is None:
                 try:
-                    loaded = _run_job(job)
+                    with warnings.catch_warnings(record=True) as caught:
+                        warnings.simplefilter("always")
+                        loaded = _run_job(job)
                 except UserError:
                     raise
                 except Exception as error:
-                    reason = str(error).splitlines()[0] if str(error) else type(error).__name__
-                    _warn(f"warning: skipping {job.label}: {reason}", bar)
+                    if isinstance(error, SourceError):
+                        blamed, reason = error.path, error.reason
+                    else:
+                        blamed = job.label
+                        reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+                    if len(jobs) == 1:  # the only file: its problem is the error
+                        raise UserError(f"{blamed}: {reason}") from None
+                    _warn(f"warning: skipping {blamed}: {reason}", bar)
                     report.skipped += 1
-                    report.skipped_files.append((job.label, reason))
+                    report.skipped_files.append((blamed, reason))
                     bar.update()
                     continue
+                for warning in caught:  # through the bar, not over it
+                    _warn(f"warning: {job.label}: {warning.message}", bar)
                 if entry is not None:
                     try:
                         _save_cache(entry, loaded)
                     except OSError as error:
                         _warn(f"warning: cannot write cache {entry}: {error}", bar)
             if not loaded:
+                if len(jobs) == 1:
+                    raise UserError(f"{job.label}: no melody notes")
                 _warn(f"warning: skipping {job.label}: no melody notes", bar)
                 report.skipped += 1
                 report.skipped_files.append((job.label, "no melody notes"))

@@ -27,9 +27,9 @@ from pathlib import Path
 
 import numpy as np
 
-from apps.jazz.predict import DEFAULT_TEMPERATURE, DEFAULT_TOP_P
+from apps.jazz.predict import DEFAULT_TEMPERATURE, DEFAULT_TOP_P, check_sampling_flags
 from seqapps import music
-from seqapps.cli import UserError, make_parser, require, run_main
+from seqapps.cli import UserError, make_parser, non_negative_int, positive_int, require, run_main
 from seqapps.sampling import add_sampling_arguments, check_sampling_options
 
 # Chord templates (intervals above the root) and the scale each implies,
@@ -216,17 +216,23 @@ def build_parser():
         help="training corpus for the copy check (default: the run's training split)",
     )
     parser.add_argument(
-        "--bars", type=int, default=32, help="improvise over the first N bars of each dev piece"
+        "--bars",
+        type=positive_int,
+        default=32,
+        help="improvise over the first N bars of each dev piece",
     )
     add_sampling_arguments(
         parser, unit="pitches", temperature=DEFAULT_TEMPERATURE, top_p=DEFAULT_TOP_P
     )
+    check_sampling_flags(parser)
     parser.add_argument(
         "--samples",
         metavar="DIR",
         help="also write the first --num-samples generated solos (MIDI + piano roll) here",
     )
-    parser.add_argument("--num-samples", type=int, default=4, help="solos written to --samples")
+    parser.add_argument(
+        "--num-samples", type=non_negative_int, default=4, help="solos written to --samples"
+    )
     parser.add_argument("--cache-dir", help="parsed-corpus cache (default: the run's)")
     return parser
 
@@ -406,7 +412,7 @@ def evaluate_model(model, **kwargs):
     options = options_from_kwargs(build_parser(), **kwargs)
     if isinstance(model, (str, Path)):
         options.model = str(model)
-        model = load_model(model)
+        model = load_model(model, app="jazz")
     elif options.model is None and options.data is None:
         raise UserError("pass data=[...] when evaluating an in-memory model")
     return evaluate(model, options)
@@ -417,7 +423,7 @@ def main(argv):
 
     options = build_parser().parse_args(argv)
     require(options, "model")
-    model = load_model(options.model)
+    model = load_model(options.model, app="jazz")
     result = evaluate(model, options)
     print(format_report(result), file=sys.stderr)
     print(json.dumps(result, indent=2))

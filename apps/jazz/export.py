@@ -60,7 +60,7 @@ def export(model, out):
     return write_saved_model(out, [model], {"serving_default": endpoint, "generate": endpoint})
 
 
-main = export_script("apps.jazz.export", __doc__, export)
+main = export_script("apps.jazz.export", __doc__, export, app="jazz")
 
 
 if __name__ == "__main__":

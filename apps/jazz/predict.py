@@ -21,13 +21,28 @@ from pathlib import Path
 import numpy as np
 
 from seqapps import music
-from seqapps.cli import UserError, make_parser, require, run_main
+from seqapps.cli import (
+    UserError,
+    check_flags,
+    float_range,
+    int_range,
+    make_parser,
+    non_negative_float,
+    non_negative_int,
+    positive_fraction,
+    positive_int,
+    random_seed,
+    require,
+    run_main,
+)
 from seqapps.sampling import add_sampling_arguments, check_sampling_options
 
 PRIMER_NOTE_STEPS = music.STEPS_PER_BEAT // 2  # a primer given as pitches plays eighth notes
 # The recipe's sampling (see the README's results): it applies to the choice of pitch only.
 DEFAULT_TEMPERATURE = 0.8
 DEFAULT_TOP_P = 0.9
+# Tempos a MIDI file can hold sensibly (its tempo is microseconds per beat, at most 2**24 - 1).
+TEMPO_RANGE = (4.0, 1000.0)
 
 
 @dataclasses.dataclass
@@ -55,10 +70,12 @@ def build_parser():
         help="read the progression from a text file (same syntax as --chords) or from the "
         "chord symbols (or accompaniment) of a MIDI/MusicXML file",
     )
-    chords.add_argument("--bars", type=int, help="bars to generate (default: the progression once)")
+    chords.add_argument(
+        "--bars", type=positive_int, help="bars to generate (default: the progression once)"
+    )
     chords.add_argument(
         "--beats-per-bar",
-        type=int,
+        type=int_range(1, 8),
         default=None,
         help="beats per bar (default 4, or the time signature of --chords-from)",
     )
@@ -71,19 +88,39 @@ def build_parser():
     add_sampling_arguments(
         sampling, unit="pitches", temperature=DEFAULT_TEMPERATURE, top_p=DEFAULT_TOP_P
     )
+    check_sampling_flags(parser)
     sampling.add_argument(
-        "--num-outputs", type=int, default=1, help="solos to generate (file names get -1, -2, ...)"
+        "--num-outputs",
+        type=positive_int,
+        default=1,
+        help="solos to generate (file names get -1, -2, ...)",
     )
     sampling.add_argument(
         "--no-jit", action="store_true", help="do not compile the sampling loop with XLA"
     )
     output = parser.add_argument_group("output")
     output.add_argument("--out", help="MIDI file to write (.musicxml and .png go beside it)")
-    output.add_argument("--tempo", type=float, default=160.0, help="tempo in beats per minute")
+    output.add_argument(
+        "--tempo",
+        type=float_range(*TEMPO_RANGE),
+        default=160.0,
+        help=f"tempo in beats per minute ({TEMPO_RANGE[0]:g} to {TEMPO_RANGE[1]:g})",
+    )
     output.add_argument(
         "--no-score", action="store_true", help="skip the MusicXML and piano-roll files"
     )
     return parser
+
+
+def check_sampling_flags(parser):
+    """Range-check the flags of `add_sampling_arguments` while parsing."""
+    return check_flags(
+        parser,
+        temperature=non_negative_float,
+        top_k=non_negative_int,
+        top_p=positive_fraction,
+        seed=random_seed,
+    )
 
 
 def read_progression(chords=None, chords_from=None, beats_per_bar=None):
@@ -115,7 +152,10 @@ def _read_score(path, flag):
     try:
         pieces, _ = data.load_corpus([str(path)], cache_dir=False, progress=False)
     except UserError as error:
-        raise UserError(f"{flag} {path}: {error}") from None
+        message = str(error)
+        if message.startswith(str(path)):  # already names the file
+            raise UserError(f"{flag} {message}") from None
+        raise UserError(f"{flag} {path}: {message}") from None
     return pieces[0]
 
 
@@ -190,6 +230,9 @@ def improvise(
         raise UserError(f"--bars must be >= 1; received {bars}")
     if num_outputs < 1:
         raise UserError(f"--num-outputs must be >= 1; received {num_outputs}")
+    if not TEMPO_RANGE[0] <= tempo <= TEMPO_RANGE[1]:
+        low, high = TEMPO_RANGE
+        raise UserError(f"--tempo must be in [{low:g}, {high:g}]; received {tempo:g}")
     steps = bars * steps_per_bar
     primer = np.zeros(0, "int32") if primer is None else np.asarray(primer, "int32")
     if len(primer) > steps:
@@ -256,8 +299,6 @@ def output_paths(out, count):
 def main(argv):
     options = build_parser().parse_args(argv)
     require(options, "model", "out")
-    if options.beats_per_bar is not None and not 1 <= options.beats_per_bar <= 8:
-        raise UserError(f"--beats-per-bar must be in 1..8; received {options.beats_per_bar}")
     out_dir = Path(options.out).parent
     if not out_dir.is_dir():
         raise UserError(f"--out {options.out}: folder {out_dir} does not exist")
@@ -268,7 +309,7 @@ def main(argv):
 
     from seqapps.export import load_model
 
-    model = load_model(options.model)
+    model = load_model(options.model, app="jazz")
     solos = improvise(
         model,
         chords,

@@ -22,7 +22,18 @@ import sys
 
 import numpy as np
 
-from seqapps.cli import UserError, make_parser, require, run_main
+from seqapps.cli import (
+    UserError,
+    int_range,
+    make_parser,
+    non_negative_float,
+    non_negative_int,
+    positive_int,
+    random_seed,
+    require,
+    run_main,
+)
+from seqapps.tabular import printable
 
 END = "<end>"
 
@@ -139,23 +150,29 @@ def build_parser():
     parser.add_argument("--score", nargs="+", metavar="STRING", help="strings to score")
     parser.add_argument(
         "--samples",
-        type=int,
+        type=non_negative_int,
         default=1000,
         help="line models: draw this many samples and compare them with the training lines "
         "(0: skip)",
     )
     parser.add_argument(
-        "--temperature", type=float, default=1.0, help="temperature of those samples"
+        "--temperature",
+        type=non_negative_float,
+        default=1.0,
+        help="temperature of those samples (0: greedy)",
     )
-    parser.add_argument("--seed", type=int, default=1, help="seed of those samples")
+    parser.add_argument("--seed", type=random_seed, default=1, help="seed of those samples")
     parser.add_argument(
         "--training-data",
         help="training lines to compare samples with (default: the run's, from config.json)",
     )
     parser.add_argument(
-        "--window", type=int, default=100, help="running-text models: characters per window"
+        "--window",
+        type=int_range(2),
+        default=100,
+        help="running-text models: characters per window",
     )
-    parser.add_argument("--batch-size", type=int, default=256, help="strings per batch")
+    parser.add_argument("--batch-size", type=positive_int, default=256, help="strings per batch")
     return parser
 
 
@@ -178,7 +195,7 @@ def main(argv):
         raise UserError("give --data FILE to evaluate, --score STRING ... to score, or both")
     if options.samples < 0:
         raise UserError(f"--samples must be >= 0; received {options.samples}")
-    model = load_model(options.model)
+    model = load_model(options.model, app="names")
     vocabulary = vocabulary_of(model)
     report = {}
     if options.data:
@@ -200,7 +217,7 @@ def main(argv):
     if options.score:
         report["scores"] = score_strings(model, options.score, options.batch_size)
         for record in report["scores"]:
-            steps = "  ".join(f"{c} {v:.3f}" for c, v in record["characters"])
+            steps = "  ".join(f"{printable(c)} {v:.3f}" for c, v in record["characters"])
             text, log_prob = record["text"], record["log_prob"]
             print(f"{text!r}: log p = {log_prob:.4f}  |  {steps}", file=sys.stderr)
             if record["unknown"]:

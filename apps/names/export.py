@@ -120,7 +120,7 @@ def export(model, out):
     )
 
 
-main = export_script("apps.names.export", __doc__, export)
+main = export_script("apps.names.export", __doc__, export, app="names")
 
 
 if __name__ == "__main__":

@@ -7,7 +7,8 @@ likely completions instead, best first, with their log-probabilities.
 
 Each sample is marked `new` or `in training data`; the training data is found
 through the run directory's config.json (without its dev split), or given with
---training-data. The share of new samples goes to stderr.
+--training-data. The share of new samples goes to stderr; an empty sample (the end symbol
+first) is marked `empty` and never counts as new.
 
 Examples:
   python -m apps.names.predict --model runs/dinos -n 20 --temperature 0.8 --seed 1
@@ -19,11 +20,22 @@ import sys
 
 import numpy as np
 
-from seqapps.cli import UserError, make_parser, require, run_main
+from seqapps.cli import (
+    UserError,
+    check_flags,
+    make_parser,
+    non_negative_float,
+    non_negative_int,
+    positive_fraction,
+    positive_int,
+    random_seed,
+    require,
+    run_main,
+)
 from seqapps.sampling import add_sampling_arguments, check_sampling_options
 from seqapps.tabular import write_records
 
-NEW, SEEN = "new", "in training data"
+NEW, SEEN, EMPTY = "new", "in training data", "empty"
 
 
 def _prepare(model, prefix, max_len):
@@ -62,7 +74,10 @@ def _records(vocabulary, tokens, lengths, log_probs, max_len, reference):
             "ended": bool(vocabulary.terminated and length < max_len),
         }
         if reference is not None:
-            record["novelty"] = SEEN if reference.contains(text) else NEW
+            if not text:
+                record["novelty"] = EMPTY  # no name at all, so not a new one
+            else:
+                record["novelty"] = SEEN if reference.contains(text) else NEW
         records.append(record)
     return records
 
@@ -135,7 +150,7 @@ def beam_names(model, beam=5, prefix="", max_len=None, reference=None, jit=False
     from apps.names.model import make_sampler
     from seqapps.beam_search import BeamSearch
 
-    if beam < 1:
+    if beam is None or beam < 1:
         raise UserError(f"--beam must be a positive integer; received {beam}")
     vocabulary, prefix_ids, max_len = _prepare(model, prefix, max_len)
     sampler = make_sampler(model)
@@ -155,7 +170,7 @@ def beam_names(model, beam=5, prefix="", max_len=None, reference=None, jit=False
 
 
 def novelty_summary(records):
-    """`(new, checked)`: how many samples are new, of those checked."""
+    """`(new, checked)`: how many samples are new, of those checked (empty ones are not new)."""
     checked = [r for r in records if "novelty" in r]
     return sum(r["novelty"] == NEW for r in checked), len(checked)
 
@@ -163,20 +178,27 @@ def novelty_summary(records):
 def build_parser():
     parser = make_parser("apps.names.predict", __doc__)
     parser.add_argument("--model", help="run directory or .keras file")
-    parser.add_argument("-n", "--count", type=int, default=20, help="number of samples")
+    parser.add_argument("-n", "--count", type=positive_int, default=20, help="number of samples")
     add_sampling_arguments(parser, unit="characters")
+    check_flags(
+        parser,
+        temperature=non_negative_float,
+        top_k=non_negative_int,
+        top_p=positive_fraction,
+        seed=random_seed,
+    )
     parser.add_argument("--prefix", default="", help="characters every sample starts with")
     parser.add_argument(
         "--max-len",
-        type=int,
+        type=positive_int,
         default=None,
         help="most characters per sample, prefix included (default: 40 for names and lines, "
         "200 for running text)",
     )
     parser.add_argument(
         "--beam",
-        type=int,
-        default=0,
+        type=positive_int,
+        metavar="K",
         help="return the K most likely completions by beam search instead of sampling",
     )
     parser.add_argument(
@@ -198,7 +220,7 @@ def main(argv):
 
     options = build_parser().parse_args(argv)
     require(options, "model")
-    model = load_model(options.model)
+    model = load_model(options.model, app="names")
     vocabulary = vocabulary_of(model)
     reference, note = names_data.training_reference(
         options.model,
@@ -206,7 +228,7 @@ def main(argv):
         "lines" if vocabulary.terminated else "text",
         vocabulary.lowercase,
     )
-    if options.beam:
+    if options.beam is not None:
         records = beam_names(
             model, options.beam, options.prefix, options.max_len, reference, options.jit
         )
@@ -229,9 +251,11 @@ def main(argv):
     write_records(records, [*columns, "sample"], options.format, options.output)
     new, checked = novelty_summary(records)
     if checked:
+        empty = sum(r.get("novelty") == EMPTY for r in records)
         print(
-            f"new: {new} of {checked} ({100 * new / checked:.1f}%), checked against "
-            f"{reference.description}",
+            f"new: {new} of {checked} ({100 * new / checked:.1f}%)"
+            + (f", {empty} empty" if empty else "")
+            + f", checked against {reference.description}",
             file=sys.stderr,
         )
     elif note:

@@ -17,7 +17,7 @@ import sys
 
 from apps.ner import data as ner_data
 from seqapps import tagging
-from seqapps.cli import UserError, make_parser, require, run_main
+from seqapps.cli import UserError, make_parser, positive_int, require, run_main
 
 
 def evaluate_corpus(model, corpus, batch_size=64, conll_out=None):
@@ -75,18 +75,16 @@ def build_parser():
     parser.add_argument(
         "--conll-out", help="write `token gold predicted` lines for conlleval to this file"
     )
-    parser.add_argument("--batch-size", type=int, default=64, help="sentences per batch")
+    parser.add_argument("--batch-size", type=positive_int, default=64, help="sentences per batch")
     add_data_arguments(parser)
     return parser
 
 
 def main(argv):
-    from apps.ner.model import load_model
+    from seqapps.export import load_model
 
     options = build_parser().parse_args(argv)
     require(options, "model", "data")
-    if options.batch_size <= 0:
-        raise UserError(f"--batch-size must be a positive integer; received {options.batch_size}")
     corpus = ner_data.load(
         options.data,
         options.word_col,
@@ -97,7 +95,7 @@ def main(argv):
     )
     if corpus.repairs:
         print(f"{corpus.source}: repaired {corpus.repairs} tag(s) (--lenient)", file=sys.stderr)
-    model = load_model(options.model)
+    model = load_model(options.model, app="ner")
     scores = evaluate_corpus(model, corpus, options.batch_size, options.conll_out)
     print(tagging.format_scores(scores), file=sys.stderr)
     if options.conll_out:

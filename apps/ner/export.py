@@ -109,13 +109,7 @@ def export(model, out):
     return write_saved_model(out, [model], endpoints)
 
 
-def _load(value):
-    from apps.ner.model import load_model
-
-    return load_model(value)
-
-
-main = export_script("apps.ner.export", __doc__, export, _load)
+main = export_script("apps.ner.export", __doc__, export, app="ner")
 
 
 if __name__ == "__main__":

@@ -24,13 +24,15 @@ Examples:
   python -m apps.ner.predict --model runs/conll --tokenized --input eng.testa > tagged.conll
 """
 
+import argparse
 import sys
+from pathlib import Path
 
 import numpy as np
 
 from seqapps import tagging
-from seqapps.cli import UserError, make_parser, require, run_main
-from seqapps.tabular import add_input_arguments, read_inputs
+from seqapps.cli import UserError, make_parser, positive_int, require, run_main
+from seqapps.tabular import add_input_arguments, is_table, printable, read_inputs, read_text_file
 
 
 def _call(model):
@@ -186,9 +188,13 @@ def build_parser():
         help="tag scheme of the output tags",
     )
     parser.add_argument("--output", help="write to this file instead of stdout")
-    parser.add_argument("--batch-size", type=int, default=64, help="sentences per batch")
+    parser.add_argument("--batch-size", type=positive_int, default=64, help="sentences per batch")
     group = add_data_arguments(parser, with_scheme=False)
-    group.description = "--tokenized CoNLL input"
+    group.title = "reading --tokenized input"
+    for action in group._group_actions:
+        if action.dest == "tag_col":  # tags are what predict writes: refused, not listed
+            action.help = argparse.SUPPRESS
+    group.description = "Where the tokens are in a CoNLL file or table given with --tokenized."
     return parser
 
 
@@ -202,6 +208,9 @@ def _read_tokenized(options):
     if options.input:
         if options.tag_col:
             raise UserError("--tag-col is not read by predict (tags are predicted)")
+        conll = not is_table(options.input) and Path(options.input).is_file()
+        if conll and read_text_file(options.input) == "":
+            return ner_data.Corpus([], None, str(options.input))  # no lines, no sentences
         return ner_data.load(
             options.input,
             word_col=options.word_col,
@@ -215,6 +224,8 @@ def _read_tokenized(options):
         text = data.decode("utf-8")
     except UnicodeDecodeError as error:
         raise UserError(f"stdin: bytes that are not UTF-8 at offset {error.start}") from error
+    if text == "":
+        return ner_data.Corpus([], None, "stdin")
     return ner_data.parse_conll(text, "stdin", options.word_col, with_tags=False)
 
 
@@ -229,13 +240,11 @@ def _conll_lines(corpus, records):
 
 
 def main(argv):
-    from apps.ner.model import load_model
+    from seqapps.export import load_model
     from seqapps.files import write_text
 
     options = build_parser().parse_args(argv)
     require(options, "model")
-    if options.batch_size <= 0:
-        raise UserError(f"--batch-size must be a positive integer; received {options.batch_size}")
     output_format = options.format or ("conll" if options.tokenized else "table")
     if options.tokenized:
         corpus = _read_tokenized(options)
@@ -243,7 +252,7 @@ def main(argv):
         if output_format == "conll":
             raise UserError("--format conll needs --tokenized input")
         texts = read_inputs(options.texts, options.input, options.text_col)
-    model = load_model(options.model)
+    model = load_model(options.model, app="ner")
     scheme = options.output_scheme
     if options.tokenized:
         records = predict_tokens(model, corpus.sentences, options.batch_size, scheme)
@@ -256,7 +265,7 @@ def main(argv):
 
         text = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records)
     else:
-        text = "".join(marked_text(r) + "\n" for r in records)
+        text = "".join(printable(marked_text(r)) + "\n" for r in records)
     if options.output:
         write_text(options.output, text)
     else:

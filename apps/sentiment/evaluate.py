@@ -2,7 +2,9 @@
 
 Prints one JSON object of metrics on stdout (accuracy, macro-F1, per-class
 precision/recall/F1, confusion matrix) and a readable report on stderr. With
-a run directory as --model, also writes `confusion.png` there (or to --plot).
+a run directory as --model, also writes the confusion matrix as
+`confusion-eval.png` there (or to --plot); the run's `confusion.png`, training's
+dev-set plot, is left as it is.
 
 Example:
   python -m apps.sentiment.evaluate --model runs/sst5 --data ../shared/data/sst/dev.txt
@@ -15,7 +17,10 @@ from pathlib import Path
 import numpy as np
 
 from apps.sentiment import data as sentiment_data
-from seqapps.cli import UserError, make_parser, require, run_main
+from seqapps.cli import UserError, make_parser, positive_int, require, run_main
+
+# The confusion matrix evaluate writes into a run directory (training writes confusion.png).
+EVAL_PLOT = "confusion-eval.png"
 
 
 def evaluate_file(model, path, text_col="text", label_col="label", batch_size=256):
@@ -47,8 +52,12 @@ def build_parser():
     parser.add_argument("--data", help="labelled data (CSV/TSV/JSONL, SST trees, class folders)")
     parser.add_argument("--text-col", default="text", help="text column of a table")
     parser.add_argument("--label-col", default="label", help="label column of a table")
-    parser.add_argument("--plot", help="write the confusion matrix PNG here")
-    parser.add_argument("--batch-size", type=int, default=256, help="texts per batch")
+    parser.add_argument(
+        "--plot",
+        help="write the confusion matrix PNG here (default: confusion-eval.png in a run "
+        "directory given as --model; none for a .keras file)",
+    )
+    parser.add_argument("--batch-size", type=positive_int, default=256, help="texts per batch")
     return parser
 
 
@@ -59,13 +68,13 @@ def main(argv):
 
     options = build_parser().parse_args(argv)
     require(options, "model", "data")
-    model = load_model(options.model)
+    model = load_model(options.model, app="sentiment")
     report = evaluate_file(
         model, options.data, options.text_col, options.label_col, options.batch_size
     )
     print(format_report(report), file=sys.stderr)
     plot = options.plot or (
-        Path(options.model) / "confusion.png" if Path(options.model).is_dir() else None
+        Path(options.model) / EVAL_PLOT if Path(options.model).is_dir() else None
     )
     if plot:
         plots.confusion_matrix(

@@ -42,7 +42,7 @@ def export(model, out):
     return write_saved_model(out, [model], {"serving_default": (serve, signature)})
 
 
-main = export_script("apps.sentiment.export", __doc__, export)
+main = export_script("apps.sentiment.export", __doc__, export, app="sentiment")
 
 
 if __name__ == "__main__":

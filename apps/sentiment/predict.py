@@ -12,7 +12,7 @@ Examples:
 
 import numpy as np
 
-from seqapps.cli import make_parser, require, run_main
+from seqapps.cli import make_parser, positive_int, require, run_main
 from seqapps.tabular import add_input_arguments, read_inputs, write_records
 
 
@@ -27,6 +27,8 @@ def predict_texts(model, texts, batch_size=256):
 
     from apps.sentiment.model import class_labels
 
+    if int(batch_size) < 1:
+        raise ValueError(f"batch_size must be a positive integer; received {batch_size}")
     labels_layer = class_labels(model)
     labels = labels_layer.labels
     with_stars = labels_layer.ordinal and len(labels) == 5
@@ -61,7 +63,7 @@ def build_parser():
         "--format", choices=("table", "jsonl", "csv"), default="table", help="output format"
     )
     parser.add_argument("--output", help="write to this file instead of stdout")
-    parser.add_argument("--batch-size", type=int, default=256, help="texts per batch")
+    parser.add_argument("--batch-size", type=positive_int, default=256, help="texts per batch")
     return parser
 
 
@@ -71,7 +73,7 @@ def main(argv):
     options = build_parser().parse_args(argv)
     require(options, "model")
     texts = read_inputs(options.texts, options.input, options.text_col)
-    model = load_model(options.model)
+    model = load_model(options.model, app="sentiment")
     records = predict_texts(model, texts, options.batch_size)
     columns = ["label", "confidence"]
     if records and "stars" in records[0]:

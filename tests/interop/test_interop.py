@@ -38,6 +38,13 @@ CONFIGS = {
     "hard_sigmoid_gates": ({"recurrent_activation": "hard_sigmoid"}, {"mask": True}),
     "unroll": ({"unroll": True, "return_sequences": True}, {"mask": True}),
 }
+# `pytest -m "not slow"` runs two configurations that combine masks, direction, initial and
+# returned states; the rest of the matrix is marked slow (plain `pytest` runs all of it).
+FAST_CONFIGS = {"mask_last_backwards", "initial_state_mask"}
+CONFIG_PARAMS = [
+    pytest.param(name, marks=() if name in FAST_CONFIGS else pytest.mark.slow)
+    for name in sorted(CONFIGS)
+]
 
 
 def _layer_kwargs(kind, config):
@@ -102,7 +109,7 @@ def _assert_same_weights(expected, received):
         np.testing.assert_array_equal(got, want)
 
 
-@pytest.mark.parametrize("config", sorted(CONFIGS))
+@pytest.mark.parametrize("config", CONFIG_PARAMS)
 @pytest.mark.parametrize("kind", sorted(KINDS))
 def test_round_trip_from_ours(kind, config):
     ours_class, keras_class, _, ours_kwargs = KINDS[kind]
@@ -122,7 +129,7 @@ def test_round_trip_from_ours(kind, config):
     assert back.get_config() == ours.get_config()
 
 
-@pytest.mark.parametrize("config", sorted(CONFIGS))
+@pytest.mark.parametrize("config", CONFIG_PARAMS)
 @pytest.mark.parametrize("kind", sorted(KINDS))
 def test_from_keras_random_weights(kind, config):
     ours_class, keras_class, keras_kwargs, ours_kwargs = KINDS[kind]
@@ -255,9 +262,13 @@ def test_unbuilt_layers_convert_unbuilt(kind):
 
 
 MERGE_MODES = ["concat", "sum", "ave", "mul", None]
+# `pytest -m "not slow"` runs "concat"; the other merge modes are marked slow.
+MERGE_MODE_PARAMS = [
+    pytest.param(mode, marks=() if mode == "concat" else pytest.mark.slow) for mode in MERGE_MODES
+]
 
 
-@pytest.mark.parametrize("merge_mode", MERGE_MODES)
+@pytest.mark.parametrize("merge_mode", MERGE_MODE_PARAMS)
 @pytest.mark.parametrize("kind", sorted(KINDS))
 def test_bidirectional_round_trip_from_ours(kind, merge_mode):
     ours_class, keras_class, _, ours_kwargs = KINDS[kind]
@@ -288,7 +299,7 @@ def test_bidirectional_round_trip_from_ours(kind, merge_mode):
     assert back.backward_layer.name == ours.backward_layer.name
 
 
-@pytest.mark.parametrize("merge_mode", MERGE_MODES)
+@pytest.mark.parametrize("merge_mode", MERGE_MODE_PARAMS)
 @pytest.mark.parametrize("kind", sorted(KINDS))
 def test_bidirectional_from_keras(kind, merge_mode):
     ours_class, keras_class, keras_kwargs, ours_kwargs = KINDS[kind]
@@ -376,6 +387,7 @@ def test_convert_model_both_directions():
         convert_model(sequential, direction="sideways")
 
 
+@pytest.mark.slow
 def test_saved_stock_keras_model_converts_to_ours_and_back(tmp_path, run_python):
     # A .keras file of stock layers with Keras's defaults (reset-after GRUs, LSTMs,
     # Bidirectionals), as most saved Keras recurrent models are.

@@ -3,12 +3,10 @@
 import json
 import textwrap
 
+import mido
 import numpy as np
 import pytest
 from support.cli import check_one_line, run, run_python
-
-pytest.importorskip("music21")
-mido = pytest.importorskip("mido")
 
 
 def predict_cli(capsys, run_dir, out, *argv):
@@ -31,6 +29,7 @@ def jazz_run(tmp_path_factory):
     return out
 
 
+@pytest.mark.slow
 def test_run_directory(jazz_run):
     names = {p.name for p in jazz_run.iterdir()}
     assert {"model.keras", "config.json", "metrics.json", "history.csv", "curves.png"} <= names
@@ -42,6 +41,7 @@ def test_run_directory(jazz_run):
     assert config["representation"]["steps_per_beat"] == 12
 
 
+@pytest.mark.slow
 def test_generated_midi_reads_back_with_tracks_bars_and_tempo(jazz_run, run_python, tmp_path):
     out = tmp_path / "solo.mid"
     result = run_python(
@@ -98,6 +98,7 @@ def test_generated_midi_reads_back_with_tracks_bars_and_tempo(jazz_run, run_pyth
     assert first == {2, 5, 9, 0}  # Dm7
 
 
+@pytest.mark.slow
 def test_num_outputs_write_numbered_files_and_differ(jazz_run, capsys, tmp_path):
 
     code, err = predict_cli(
@@ -117,6 +118,7 @@ def test_num_outputs_write_numbered_files_and_differ(jazz_run, capsys, tmp_path)
     assert not (tmp_path / "blues-1.png").exists()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "argv, fragments",
     [
@@ -136,6 +138,7 @@ def test_predict_bad_input_is_one_clear_line(jazz_run, capsys, tmp_path, argv, f
     assert not list(tmp_path.iterdir())
 
 
+@pytest.mark.slow
 def test_chords_from_lead_sheet_text(jazz_run, capsys, tmp_path):
 
     sheet = tmp_path / "blues.txt"
@@ -148,6 +151,7 @@ def test_chords_from_lead_sheet_text(jazz_run, capsys, tmp_path):
     assert sum(m.time for m in midi.tracks[1]) <= 8 * 4 * midi.ticks_per_beat
 
 
+@pytest.mark.slow
 def test_evaluate_reports_likelihood_and_solo_statistics(jazz_run, capsys):
     from apps.jazz import evaluate
 
@@ -156,6 +160,7 @@ def test_evaluate_reports_likelihood_and_solo_statistics(jazz_run, capsys):
     assert "chord_tone_ratio" in err
 
 
+@pytest.mark.slow
 def test_evaluate_api_against_real_statistics(jazz_run):
     from apps.jazz.evaluate import evaluate_model
 
@@ -169,6 +174,7 @@ def test_evaluate_api_against_real_statistics(jazz_run):
     assert result["real"]["longest_copy_notes"] >= 1
 
 
+@pytest.mark.slow
 def test_train_refuses_bidirectional_and_used_directory(jazz_run, capsys):
     from apps.jazz import train
 
@@ -178,6 +184,7 @@ def test_train_refuses_bidirectional_and_used_directory(jazz_run, capsys):
     check_one_line(code, err, "--bidirectional")
 
 
+@pytest.mark.slow
 def test_saved_model_generates_without_seqapps(jazz_run, run_python, tmp_path):
     """The exported generator runs with TensorFlow only and matches the in-process sampler."""
     from seqapps import music
@@ -215,6 +222,7 @@ def test_saved_model_generates_without_seqapps(jazz_run, run_python, tmp_path):
     assert mido.MidiFile(path).tracks[1].name == "Melody"
 
 
+@pytest.mark.slow
 def test_compiled_improviser_equals_step_by_step_greedy_reference(jazz_run):
     """At temperature 0 the compiled loop picks what the teacher-forced model ranks first."""
     from apps.jazz.model import metrical_positions, sampler, sampler_conditions
@@ -260,6 +268,7 @@ def test_a_single_piece_holds_out_its_last_bars_for_dev():
     assert dev[0].notes == 4 and dev[0].name == "tune[19:20]"
 
 
+@pytest.mark.slow
 def test_chords_from_a_lead_sheet_score_and_primer_from_a_midi_file(jazz_run, capsys, tmp_path):
     import music21
 

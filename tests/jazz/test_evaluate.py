@@ -3,11 +3,8 @@
 import numpy as np
 import pytest
 
+from apps.jazz.evaluate import CopyDetector, chord_scale, pooled_statistics, solo_statistics
 from seqapps import music
-
-pytest.importorskip("music21")
-
-from apps.jazz.evaluate import CopyDetector, chord_scale, pooled_statistics, solo_statistics  # noqa: E402
 
 BAR = 4 * music.STEPS_PER_BEAT
 

@@ -149,6 +149,7 @@ def test_weight_shapes_follow_documented_layout():
     assert [tuple(w.shape) for w in layer.weights] == [(3, 16), (4, 16), (16,)]
 
 
+@pytest.mark.slow
 def test_regularizers_and_constraints_apply():
     layer = GRU(
         4,
@@ -166,18 +167,36 @@ def test_regularizers_and_constraints_apply():
 
 
 @pytest.mark.parametrize(
-    "layer",
+    ("layer_class", "arguments"),
     [
-        SimpleRNN(3, activation="relu", dropout=0.1, seed=4, go_backwards=True),
-        GRU(3, relevance_gate=False, recurrent_dropout=0.2, return_state=True),
-        LSTM(3, unit_forget_bias=False, use_bias=False, stateful=False, unroll=True),
+        (
+            SimpleRNN,
+            {"units": 3, "activation": "relu", "dropout": 0.1, "seed": 4, "go_backwards": True},
+        ),
+        (
+            GRU,
+            {"units": 3, "relevance_gate": False, "recurrent_dropout": 0.2, "return_state": True},
+        ),
+        (LSTM, {"units": 3, "unit_forget_bias": False, "use_bias": False, "unroll": True}),
     ],
-    ids=lambda layer: type(layer).__name__,
+    ids=lambda value: value.__name__ if isinstance(value, type) else "",
 )
-def test_get_config_round_trip(layer):
-    clone = type(layer).from_config(layer.get_config())
-    assert clone.get_config() == layer.get_config()
+def test_get_config_round_trip(layer_class, arguments):
+    layer = layer_class(**arguments)
+    default = layer_class(3)
+    config = layer.get_config()
+    clone = layer_class.from_config(config)
     cell_clone = type(layer.cell).from_config(layer.cell.get_config())
+    for key, value in arguments.items():
+        # Every argument given is in the config, and differs from the default (so a key
+        # dropped from get_config would bring back the default value and fail here).
+        assert config[key] == value, key
+        if key != "units":
+            assert default.get_config()[key] != value, key
+        assert clone.get_config()[key] == value, key
+        if key in layer.cell.get_config():
+            assert cell_clone.get_config()[key] == value, key
+    assert clone.get_config() == config
     assert cell_clone.get_config() == layer.cell.get_config()
 
 

@@ -24,7 +24,7 @@ def _layers():
 
 
 @pytest.mark.parametrize("kind", ["rnn", "gru", "gru_reset_after", "lstm", "bilstm"])
-@pytest.mark.parametrize("jit_compile", [False, True])
+@pytest.mark.parametrize("jit_compile", [False, pytest.param(True, marks=pytest.mark.slow)])
 def test_tf_function_and_xla_match_eager(kind, jit_compile):
     layer = _layers()[kind]
     eager = layer(X, mask=MASK).numpy()
@@ -47,6 +47,7 @@ def test_tf_function_and_xla_match_eager(kind, jit_compile):
         np.testing.assert_allclose(got, want, atol=1e-4)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("policy", ["mixed_float16", "mixed_bfloat16"])
 @pytest.mark.parametrize("kind", ["gru", "gru_reset_after", "lstm", "bilstm"])
 def test_mixed_precision(policy, kind):
@@ -74,6 +75,7 @@ def test_mixed_precision(policy, kind):
         keras.config.set_dtype_policy(previous)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("clip", [{"clipnorm": 1.0}, {"clipvalue": 0.01}, {"global_clipnorm": 0.5}])
 @pytest.mark.parametrize("jit_compile", [False, True])
 def test_training_reduces_loss_with_clipping(clip, jit_compile):
@@ -94,6 +96,7 @@ def test_training_reduces_loss_with_clipping(clip, jit_compile):
     assert model.evaluate(x, y, verbose=0) < 0.7 * before
 
 
+@pytest.mark.slow
 def test_mirrored_strategy_two_logical_cpus(run_python):
     script = textwrap.dedent(
         """
@@ -127,8 +130,10 @@ def test_mirrored_strategy_two_logical_cpus(run_python):
         moved = max(np.abs(a - b).max() for a, b in
                     zip(distributed.get_weights(), build().get_weights()))
         print("GAP", gap, "MOVED", moved)
-        assert gap < 1e-4 and moved > 1e-3, (gap, moved)
         """
     )
     result = run_python(["-c", script], timeout=240)
-    assert "GAP" in result.stdout
+    values = result.stdout.split()
+    gap, moved = float(values[values.index("GAP") + 1]), float(values[values.index("MOVED") + 1])
+    assert gap < 1e-4, f"two replicas trained differently from one device: {gap}"
+    assert moved > 1e-3, f"training did not change the weights: {moved}"

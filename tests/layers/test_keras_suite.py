@@ -104,7 +104,10 @@ def _collect():
                     attributes[test_name] = unittest.skip(f"excluded: {EXCLUDED[key]}")(
                         getattr(value, test_name)
                     )
-            collected[f"Keras_{stem}_{name}"] = type(f"Keras_{stem}_{name}", (value,), attributes)
+            # Keras's suite is marked slow (its test_basics train models): plain `pytest` runs
+            # it, `pytest -m "not slow"` keeps the tests of this module below.
+            suite = type(f"Keras_{stem}_{name}", (value,), attributes)
+            collected[f"Keras_{stem}_{name}"] = pytest.mark.slow(suite)
     return collected
 
 

@@ -65,7 +65,11 @@ def test_padded_sequences_equal_unpadded(kind, go_backwards):
 
 
 @pytest.mark.parametrize("kind", list(LAYERS))
-@pytest.mark.parametrize("merge_mode", ["concat", "sum", "ave", "mul"])
+@pytest.mark.parametrize(
+    "merge_mode",
+    # `pytest -m "not slow"` runs "concat"; the other merge modes are marked slow.
+    ["concat", *(pytest.param(mode, marks=pytest.mark.slow) for mode in ("sum", "ave", "mul"))],
+)
 def test_bidirectional_padded_equals_unpadded(kind, merge_mode):
     rng = np.random.default_rng(2)
     examples, batch, mask = _padded_batch(rng)

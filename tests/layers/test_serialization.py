@@ -41,6 +41,7 @@ def saved(tmp_path_factory):
     return directory
 
 
+@pytest.mark.slow
 def test_keras_file_loads_in_fresh_process(saved, run_python):
     script = textwrap.dedent(
         f"""
@@ -60,6 +61,7 @@ def test_keras_file_loads_in_fresh_process(saved, run_python):
     assert "seqapps" in result.stdout.split("MODULES")[1]
 
 
+@pytest.mark.slow
 def test_keras_file_needs_seqapps_registered(saved, run_python):
     script = f"import keras; keras.saving.load_model({str(saved / 'model.keras')!r})"
     result = run_python(["-c", script], check=False)
@@ -67,6 +69,7 @@ def test_keras_file_needs_seqapps_registered(saved, run_python):
     assert "seqapps" in result.stderr
 
 
+@pytest.mark.slow
 def test_saved_model_serves_without_seqapps(saved, run_python):
     script = textwrap.dedent(
         f"""
@@ -90,6 +93,7 @@ def test_saved_model_serves_without_seqapps(saved, run_python):
     assert "SEQAPPS_IMPORTED False" in result.stdout
 
 
+@pytest.mark.slow
 def test_saved_model_has_dynamic_batch(saved, run_python):
     script = textwrap.dedent(
         f"""

@@ -1,9 +1,15 @@
 """Errors users can cause: one line naming the problem, exit 2, no traceback."""
 
+import importlib
+import json
+from types import SimpleNamespace
+
+import numpy as np
 import pytest
 from support.cli import check_one_line, run
 
 from apps.names import evaluate, export, predict, train
+from seqapps.cli import run_main
 
 TINY = ["--units", "8", "--embedding-dim", "4", "--epochs", "1", "--no-export"]
 
@@ -68,16 +74,48 @@ def test_one_line_file_is_training_data_with_a_dev_file(tmp_path, names_file):
 
 
 @pytest.mark.parametrize(
+    ("flags", "fragment"),
+    [
+        (["--temperature", "-1"], "--temperature must be >= 0; received -1.0"),
+        (["--top-k", "-2"], "--top-k must be >= 0; received -2"),
+        (["--top-p", "0"], "--top-p must be in (0, 1]; received 0.0"),
+        (["-n", "0"], "-n/--count must be a positive integer; received 0"),
+        (["--count", "-3"], "-n/--count must be a positive integer; received -3"),
+        (["--max-len", "0"], "--max-len must be a positive integer; received 0"),
+        (["--beam", "-1"], "--beam must be a positive integer; received -1"),
+        (["--beam", "0"], "--beam must be a positive integer; received 0"),
+        (["--seed", "-1"], "--seed must be in 0..2147483647; received -1"),
+        (["--seed", "99999999999"], "--seed must be in 0..2147483647; received 99999999999"),
+    ],
+)
+def test_predict_flags_are_checked_while_parsing(tmp_path, capsys, flags, fragment):
+    # The model does not exist: the flag is refused before anything is read.
+    code, err = run(capsys, predict, ["--model", str(tmp_path / "missing"), *flags])
+    check_one_line(code, err, fragment)
+
+
+@pytest.mark.parametrize(
+    ("flags", "fragment"),
+    [
+        (["--samples", "-1"], "--samples must be >= 0; received -1"),
+        (["--temperature", "-0.5"], "--temperature must be >= 0; received -0.5"),
+        (["--window", "1"], "--window must be >= 2; received 1"),
+        (["--batch-size", "0"], "--batch-size must be a positive integer; received 0"),
+        (["--seed", "x"], "--seed must be an integer; received 'x'"),
+    ],
+)
+def test_evaluate_flags_are_checked_while_parsing(tmp_path, capsys, flags, fragment):
+    argv = ["--model", str(tmp_path / "missing"), "--score", "Abc", *flags]
+    code, err = run(capsys, evaluate, argv)
+    check_one_line(code, err, fragment)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
     ("flags", "fragments"),
     [
         (["--prefix", "Alß"], ["--prefix 'Alß'", "'ß'", "not in the model's vocabulary"]),
-        (["--temperature", "-1"], ["--temperature must be >= 0 (0: greedy); received -1.0"]),
-        (["--top-k", "-2"], ["--top-k must be >= 0"]),
-        (["--top-p", "0"], ["--top-p must be in (0, 1]"]),
-        (["-n", "0"], ["-n must be a positive integer"]),
-        (["--max-len", "0"], ["--max-len must be a positive integer"]),
         (["--prefix", "Alra", "--max-len", "4"], ["leaving none to sample", "--max-len 4"]),
-        (["--beam", "-1"], ["--beam must be a positive integer"]),
     ],
 )
 def test_bad_predict_flags(trained_run, capsys, flags, fragments):
@@ -85,6 +123,24 @@ def test_bad_predict_flags(trained_run, capsys, flags, fragments):
     check_one_line(code, err, *fragments)
 
 
+def test_empty_samples_are_not_new_names():
+    from apps.names.data import TrainingReference
+    from seqapps.layers import CharVocabulary
+
+    vocabulary = CharVocabulary(list("abc"))
+    corpus = SimpleNamespace(strings=["ab", "ba"], mode="lines")
+    reference = TrainingReference(corpus, "two names")
+    tokens = np.array([vocabulary.encode("ab") + [1], [1, 0, 0], vocabulary.encode("cab")])
+    records = predict._records(vocabulary, tokens, [2, 0, 3], [-1.0, -0.5, -2.0], 10, reference)
+    assert [(r["sample"], r["novelty"]) for r in records] == [
+        ("ab", "in training data"),
+        ("", "empty"),
+        ("cab", "new"),
+    ]
+    assert predict.novelty_summary(records) == (1, 3)
+
+
+@pytest.mark.slow
 def test_bad_evaluate_and_export_input(trained_run, tmp_path, capsys):
     code, err = run(capsys, evaluate, ["--model", str(trained_run)])
     check_one_line(code, err, "give --data FILE")
@@ -98,3 +154,54 @@ def test_bad_evaluate_and_export_input(trained_run, tmp_path, capsys):
     (tmp_path / "taken" / "file").write_text("x")
     code, err = run(capsys, export, ["--model", str(trained_run), "--out", str(tmp_path / "taken")])
     check_one_line(code, err, "--overwrite")
+
+
+def _other_app_argv(script, run_dir, tmp_path):
+    table = tmp_path / "dev.csv"
+    table.write_text("text,label\nfine,pos\nbad,neg\n", encoding="utf-8")
+    conll = tmp_path / "dev.conll"
+    conll.write_text("Paris B-LOC\n", encoding="utf-8")
+    extra = {
+        "apps.sentiment.predict": ["some text"],
+        "apps.sentiment.evaluate": ["--data", str(table)],
+        "apps.ner.predict": ["some text"],
+        "apps.ner.evaluate": ["--data", str(conll)],
+        "apps.jazz.predict": ["--chords", "C7", "--out", str(tmp_path / "solo.mid")],
+        "apps.jazz.evaluate": [],
+    }.get(script, ["--out", str(tmp_path / "exported")])
+    return ["--model", str(run_dir), *extra]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "script",
+    [
+        f"apps.{app}.{name}"
+        for app in ("sentiment", "ner", "jazz")
+        for name in ("predict", "evaluate", "export")
+    ],
+)
+def test_other_apps_name_a_names_model(trained_run, tmp_path, capsys, script):
+    module = importlib.import_module(script)
+    app = script.split(".")[1]
+    wanted = "an NER model" if app == "ner" else f"a {app} model"
+    code, err = run(capsys, module, _other_app_argv(script, trained_run, tmp_path))
+    check_one_line(code, err, f"this is a names model (apps.names), not {wanted}")
+    assert not (tmp_path / "exported").exists() and not (tmp_path / "solo.mid").exists()
+
+
+@pytest.mark.slow
+def test_score_report_escapes_control_characters(trained_run, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        run_main(
+            evaluate.main,
+            ["--model", str(trained_run), "--score", "Al\x1b[2Jx\x07", "--samples", "0"],
+            prog="apps.names.evaluate",
+        )
+    captured = capsys.readouterr()
+    assert exit_info.value.code in (0, None), captured.err
+    assert "\x1b" not in captured.err and "\x07" not in captured.err
+    assert "\\x1b" in captured.err and "\\x07" in captured.err
+    scored = json.loads(captured.out)["scores"][0]
+    assert scored["text"] == "Al\x1b[2Jx\x07"  # the JSON keeps the exact text
+    assert [c for c, _ in scored["characters"]][:3] == ["A", "l", "\x1b"]

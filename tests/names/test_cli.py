@@ -11,6 +11,9 @@ from apps import names
 from apps.names import evaluate, predict
 from seqapps.cli import run_main
 
+# Every test trains a model or starts a process.
+pytestmark = pytest.mark.slow
+
 
 def _stdout(capsys, module, argv):
     with pytest.raises(SystemExit) as exit_info:

@@ -22,6 +22,7 @@ def _by_hand(model, text):
     return steps
 
 
+@pytest.mark.slow
 def test_scores_equal_the_sum_of_per_step_log_softmax(model):
     texts = ["Alraptor", "Jutimimus", "Q", ""]
     records = names.score_strings(model, texts)
@@ -33,6 +34,7 @@ def test_scores_equal_the_sum_of_per_step_log_softmax(model):
     assert records[2]["unknown"] == ["Q"] and records[3]["characters"][0][0] == "<end>"
 
 
+@pytest.mark.slow
 def test_greedy_equals_beam_search_with_beam_one(model):
     for prefix in ("", "Br", "Ky"):
         greedy = names.sample_names(model, count=5, temperature=0, prefix=prefix, seed=3)
@@ -42,6 +44,7 @@ def test_greedy_equals_beam_search_with_beam_one(model):
         assert greedy[0]["log_prob"] == pytest.approx(beam[0]["log_prob"], abs=1e-5)
 
 
+@pytest.mark.slow
 def test_beams_are_distinct_best_first_and_scored_like_forced_samples(model):
     beams = names.beam_names(model, beam=4, prefix="Ha")
     assert len(beams) == 4 and len({b["sample"] for b in beams}) == 4
@@ -58,6 +61,7 @@ def test_beams_are_distinct_best_first_and_scored_like_forced_samples(model):
     assert beams[0]["log_prob"] >= greedy["log_prob"] - 1e-5
 
 
+@pytest.mark.slow
 def test_a_seed_reproduces_samples(model):
     first = names.sample_names(model, count=12, temperature=1.0, seed=7)
     again = names.sample_names(model, count=12, temperature=1.0, seed=7)
@@ -68,6 +72,7 @@ def test_a_seed_reproduces_samples(model):
     assert nucleus == names.sample_names(model, 12, 0.7, top_k=3, top_p=0.9, seed=7)
 
 
+@pytest.mark.slow
 def test_sampler_stops_at_the_end_symbol_and_the_length_limit(model):
     sampler = make_sampler(model)
     result = sampler.generate(64, 30, temperature=1.5, seed=2)
@@ -85,6 +90,7 @@ def test_sampler_stops_at_the_end_symbol_and_the_length_limit(model):
     assert any(not r["ended"] for r in short)
 
 
+@pytest.mark.slow
 def test_samples_are_marked_new_or_seen(model, trained_run):
     from apps.names import data as names_data
 

@@ -11,6 +11,9 @@ from apps import ner
 from seqapps import tagging
 from seqapps.cli import run_main
 
+# Every test trains a model or starts a process.
+pytestmark = pytest.mark.slow
+
 TEXTS = [
     "Maria Garcia visited Rio de Janeiro on Monday.",
     "Globex said Anna would join the board.",
