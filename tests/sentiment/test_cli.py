@@ -3,11 +3,8 @@
 import json
 import os
 import re
-import signal
 import subprocess
-import sys
 import textwrap
-import time
 
 import pytest
 from support.sentiment import SMALL, synthetic_rows, write_csv
@@ -218,55 +215,6 @@ def test_same_seed_same_dev_metrics(tmp_path, run_python, sentiment_csv):
         runs.append(json.loads((out / "metrics.json").read_text())["dev"])
         runs[-1]["history"] = (out / "history.csv").read_text().split("\n")[1].split(",")[:3]
     assert runs[0] == runs[1]
-
-
-def test_resume_after_kill(tmp_path, run_python):
-    train = write_csv(tmp_path / "big.csv", synthetic_rows(6000, seed=2))
-    out = tmp_path / "run"
-    command = [
-        sys.executable,
-        *train_args(
-            str(train),
-            str(out),
-            "--epochs",
-            "3",
-            "--patience",
-            "0",
-            "--checkpoint-every",
-            "0.5",
-            "--batch-size",
-            "16",
-            "--units",
-            "16",
-            "--embedding-dim",
-            "16",
-            "--no-export",
-        ),
-    ]
-    env = {**os.environ, "PYTHONPATH": ROOT}
-    process = subprocess.Popen(
-        command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
-    )
-    state = out / "checkpoint" / "state.json"
-    deadline = time.monotonic() + 240
-    while time.monotonic() < deadline and process.poll() is None:
-        if state.exists() and json.loads(state.read_text())["batches_done"] > 20:
-            break
-        time.sleep(0.2)
-    assert process.poll() is None, "training ended before it could be killed"
-    process.send_signal(signal.SIGKILL)
-    process.wait()
-    killed_at = json.loads(state.read_text())
-    assert not (out / "model.keras").exists()
-
-    refused = run_python(command[1:], check=False)
-    assert refused.returncode == 2 and "--resume" in refused.stderr
-    resumed = run_python([*command[1:], "--resume"])
-    assert f"Resuming {out} at epoch {killed_at['epoch'] + 1}" in resumed.stderr
-    history = (out / "history.csv").read_text().splitlines()
-    assert [line.split(",")[0] for line in history[1:]] == ["1", "2", "3"]
-    assert (out / "model.keras").exists() and not (out / "checkpoint").exists()
-    assert json.loads((out / "metrics.json").read_text())["dev"]["accuracy"] > 0.9
 
 
 def test_mirrored_strategy_on_two_logical_cpus(tmp_path, run_python, sentiment_csv):
