@@ -382,6 +382,7 @@ class TrainingInterrupted(KeyboardInterrupt):
 
 BEST_WEIGHTS = "best.weights.h5"
 # The best weights the last checkpoint knows, kept while a newer best is not yet committed.
+PENDING_STATE = "state.pending.json"
 BEST_PREVIOUS = "best.previous.weights.h5"
 
 
@@ -588,7 +589,16 @@ class Trainer:
         state["weights"] = weights
         state["serial"] = self._serial
         state["seed_states"] = [np.asarray(v).tolist() for v in self._seed_variables()]
-        write_text(directory / "state.json", json.dumps(state))
+        if self._multi_worker:
+            # Every worker writes its checkpoint as pending, waits for all the others to
+            # have done so, then commits: a worker lost before the barrier leaves every
+            # worker at the previous checkpoint, and one lost just after it is brought
+            # forward by `_agree_on_checkpoint` when the job resumes.
+            write_text(directory / PENDING_STATE, json.dumps(state))
+            self._agree_max(self._serial)
+            os.replace(directory / PENDING_STATE, directory / "state.json")
+        else:
+            write_text(directory / "state.json", json.dumps(state))
         kill_point("checkpoint-committed")
         # Tidy: what the committed state no longer needs.
         (directory / BEST_PREVIOUS).unlink(missing_ok=True)
@@ -616,8 +626,55 @@ class Trainer:
             self.model.save_weights(temporary)
         kill_point("best-saved")
 
+    @property
+    def _multi_worker(self):
+        return getattr(self.options, "strategy", "auto") == "multiworker"
+
+    def _agree_max(self, value):
+        """The largest of every worker's `value` (a barrier: each worker must call it)."""
+        import tensorflow as tf
+
+        strategy = self.model.distribute_strategy
+
+        @tf.function
+        def largest(local):
+            def reduce(v):
+                # ReduceOp has no MAX: gather every worker's value and take the largest.
+                gathered = tf.distribute.get_replica_context().all_gather(v[None], axis=0)
+                return tf.reduce_max(gathered)
+
+            return strategy.run(reduce, args=(local,))
+
+        result = largest(tf.constant(int(value), tf.int64))
+        return int(strategy.experimental_local_results(result)[0])
+
+    def _agree_on_checkpoint(self, directory):
+        """Bring this worker to the checkpoint every worker of the job committed or holds."""
+        committed = json.loads((directory / "state.json").read_text()).get("serial", 0)
+        pending_path = directory / PENDING_STATE
+        pending = None
+        if pending_path.is_file():
+            pending = json.loads(pending_path.read_text())
+            if not (directory / pending["weights"]).is_file():
+                pending = None
+        agreed = self._agree_max(committed)
+        if committed == agreed:
+            pending_path.unlink(missing_ok=True)
+            return
+        if pending is not None and pending["serial"] == agreed:
+            os.replace(pending_path, directory / "state.json")
+            # The best weights written with that checkpoint are its best weights.
+            (directory / BEST_PREVIOUS).unlink(missing_ok=True)
+            return
+        raise UserError(
+            f"--resume: the checkpoint in {directory} is number {committed}, but another "
+            f"worker of the job holds number {agreed}; the workers cannot resume together"
+        )
+
     def _restore(self):
         directory = self.run_dir.checkpoint_dir
+        if self._multi_worker:
+            self._agree_on_checkpoint(directory)
         state = json.loads((directory / "state.json").read_text())
         if not self.model.optimizer.built:
             # The optimizer's slots belong beside the model's variables: in the scope

@@ -18,14 +18,14 @@ def app_data(tmp_path_factory):
     return {
         "sentiment": [
             "--data",
-            write_sentiment(base / "sentiment.csv", 4000, seed=0),
+            write_sentiment(base / "sentiment.csv", 2000, seed=0),
             "--dev",
             write_sentiment(base / "sentiment_dev.csv", 100, seed=1),
             *["--units", "8", "--embedding-dim", "8", "--batch-size", "16", *common],
         ],
         "ner": [
             "--data",
-            write_ner(base / "ner.conll", 800, seed=0),
+            write_ner(base / "ner.conll", 400, seed=0),
             "--dev",
             write_ner(base / "ner_dev.conll", 60, seed=1),
             *["--units", "16", "--word-dim", "16", "--char-dim", "8", "--char-units", "8"],
@@ -39,7 +39,7 @@ def app_data(tmp_path_factory):
         ],
         "names": [
             "--data",
-            write_names(base / "names.txt", 2000),
+            write_names(base / "names.txt", 1000),
             *["--units", "16", "--embedding-dim", "8", "--batch-size", "8", *common],
         ],
     }
