@@ -12,6 +12,7 @@ import mido
 import numpy as np
 import pytest
 from support.cli import check_one_line, run
+from support.foreign import expected_app, foreign_model_argv, foreign_scripts
 
 from apps.jazz import data, evaluate, export, predict
 from seqapps import music
@@ -113,38 +114,13 @@ def test_jazz_scripts_name_the_app_of_a_foreign_model(models, tmp_path, capsys, 
     assert not (tmp_path / "solo.mid").exists() and not (tmp_path / "exported").exists()
 
 
-def _other_app_argv(script, model, tmp_path):
-    app, name = script.rsplit(".", 2)[-2:]
-    conll = tmp_path / "dev.conll"
-    conll.write_text("Paris B-LOC\n", encoding="utf-8")
-    table = tmp_path / "dev.csv"
-    table.write_text("text,label\nfine,pos\nbad,neg\n", encoding="utf-8")
-    extra = {
-        ("sentiment", "predict"): ["some text"],
-        ("sentiment", "evaluate"): ["--data", str(table)],
-        ("ner", "predict"): ["some text"],
-        ("ner", "evaluate"): ["--data", str(conll)],
-        ("names", "predict"): [],
-        ("names", "evaluate"): ["--score", "abc"],
-    }.get((app, name), ["--out", str(tmp_path / "exported")])
-    return ["--model", str(model), *extra]
-
-
-@pytest.mark.parametrize(
-    "script",
-    [
-        f"apps.{app}.{name}"
-        for app in ("sentiment", "ner", "names")
-        for name in ("predict", "evaluate", "export")
-    ],
-)
+@pytest.mark.parametrize("script", foreign_scripts("jazz"))
 def test_other_apps_name_a_jazz_model(models, tmp_path, capsys, script):
     import importlib
 
     module = importlib.import_module(script)
-    app = script.split(".")[1]
-    code, err = run(capsys, module, _other_app_argv(script, models / "jazz.keras", tmp_path))
-    wanted = "an NER model" if app == "ner" else f"a {app} model"
+    code, err = run(capsys, module, foreign_model_argv(script, models / "jazz.keras", tmp_path))
+    wanted = expected_app(script)
     check_one_line(code, err, f"this is a jazz model (apps.jazz), not {wanted}")
 
 

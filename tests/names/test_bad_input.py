@@ -7,6 +7,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 from support.cli import check_one_line, run
+from support.foreign import expected_app, foreign_model_argv, foreign_scripts
 
 from apps.names import evaluate, export, predict, train
 from seqapps.cli import run_main
@@ -156,36 +157,12 @@ def test_bad_evaluate_and_export_input(trained_run, tmp_path, capsys):
     check_one_line(code, err, "--overwrite")
 
 
-def _other_app_argv(script, run_dir, tmp_path):
-    table = tmp_path / "dev.csv"
-    table.write_text("text,label\nfine,pos\nbad,neg\n", encoding="utf-8")
-    conll = tmp_path / "dev.conll"
-    conll.write_text("Paris B-LOC\n", encoding="utf-8")
-    extra = {
-        "apps.sentiment.predict": ["some text"],
-        "apps.sentiment.evaluate": ["--data", str(table)],
-        "apps.ner.predict": ["some text"],
-        "apps.ner.evaluate": ["--data", str(conll)],
-        "apps.jazz.predict": ["--chords", "C7", "--out", str(tmp_path / "solo.mid")],
-        "apps.jazz.evaluate": [],
-    }.get(script, ["--out", str(tmp_path / "exported")])
-    return ["--model", str(run_dir), *extra]
-
-
 @pytest.mark.slow
-@pytest.mark.parametrize(
-    "script",
-    [
-        f"apps.{app}.{name}"
-        for app in ("sentiment", "ner", "jazz")
-        for name in ("predict", "evaluate", "export")
-    ],
-)
+@pytest.mark.parametrize("script", foreign_scripts("names"))
 def test_other_apps_name_a_names_model(trained_run, tmp_path, capsys, script):
     module = importlib.import_module(script)
-    app = script.split(".")[1]
-    wanted = "an NER model" if app == "ner" else f"a {app} model"
-    code, err = run(capsys, module, _other_app_argv(script, trained_run, tmp_path))
+    wanted = expected_app(script)
+    code, err = run(capsys, module, foreign_model_argv(script, trained_run, tmp_path))
     check_one_line(code, err, f"this is a names model (apps.names), not {wanted}")
     assert not (tmp_path / "exported").exists() and not (tmp_path / "solo.mid").exists()
 

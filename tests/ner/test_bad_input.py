@@ -8,6 +8,7 @@ import sys
 
 import pytest
 from support.cli import check_one_line, run
+from support.foreign import foreign_model_argv, foreign_scripts
 from support.ner import synthetic_sentences, write_conll
 
 from apps.ner import evaluate, export, predict, train
@@ -181,33 +182,12 @@ def test_no_crf_help_no_longer_claims_a_default_of_true():
     assert "(the default)" in crf.split("--no-crf")[0]  # --crf is on unless --no-crf
 
 
-def _other_app_argv(script, run_dir, tmp_path):
-    table = tmp_path / "dev.csv"
-    table.write_text("text,label\nfine,pos\nbad,neg\n", encoding="utf-8")
-    extra = {
-        "apps.sentiment.predict": ["some text"],
-        "apps.sentiment.evaluate": ["--data", str(table)],
-        "apps.names.predict": [],
-        "apps.names.evaluate": ["--score", "abc"],
-        "apps.jazz.predict": ["--chords", "C7", "--out", str(tmp_path / "solo.mid")],
-        "apps.jazz.evaluate": [],
-    }.get(script, ["--out", str(tmp_path / "exported")])
-    return ["--model", str(run_dir), *extra]
-
-
 @pytest.mark.slow
-@pytest.mark.parametrize(
-    "script",
-    [
-        f"apps.{app}.{name}"
-        for app in ("sentiment", "names", "jazz")
-        for name in ("predict", "evaluate", "export")
-    ],
-)
+@pytest.mark.parametrize("script", foreign_scripts("ner"))
 def test_other_apps_name_an_ner_model(ner_run, tmp_path, capsys, script):
     module = importlib.import_module(script)
     app = script.split(".")[1]
-    code, err = run(capsys, module, _other_app_argv(script, ner_run, tmp_path))
+    code, err = run(capsys, module, foreign_model_argv(script, ner_run, tmp_path))
     check_one_line(code, err, f"this is an NER model (apps.ner), not a {app} model")
     assert not (tmp_path / "exported").exists() and not (tmp_path / "solo.mid").exists()
 

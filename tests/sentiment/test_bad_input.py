@@ -9,6 +9,7 @@ import sys
 
 import pytest
 from support.cli import check_one_line, run
+from support.foreign import expected_app, foreign_model_argv, foreign_scripts
 from support.sentiment import synthetic_rows, write_csv
 
 from apps.sentiment import evaluate, export, predict, train
@@ -230,33 +231,12 @@ def test_predict_api_refuses_a_batch_size_below_one(trained_run):
         assert single["confidence"] == pytest.approx(batched["confidence"], abs=1e-5)
 
 
-def _other_app_argv(script, run_dir, tmp_path):
-    conll = tmp_path / "dev.conll"
-    conll.write_text("Paris B-LOC\n", encoding="utf-8")
-    name = script.rsplit(".", 1)[1]
-    extra = {
-        "apps.ner.predict": ["some text"],
-        "apps.ner.evaluate": ["--data", str(conll)],
-        "apps.names.evaluate": ["--score", "abc"],
-        "apps.jazz.predict": ["--chords", "C7", "--out", str(tmp_path / "solo.mid")],
-    }.get(script, ["--out", str(tmp_path / "exported")] if name == "export" else [])
-    return ["--model", str(run_dir), *extra]
-
-
 @pytest.mark.slow
-@pytest.mark.parametrize(
-    "script",
-    [
-        f"apps.{app}.{name}"
-        for app in ("ner", "names", "jazz")
-        for name in ("predict", "evaluate", "export")
-    ],
-)
+@pytest.mark.parametrize("script", foreign_scripts("sentiment"))
 def test_other_apps_name_a_sentiment_model(trained_run, tmp_path, capsys, script):
     module = importlib.import_module(script)
-    app = script.split(".")[1]
-    wanted = "an NER model" if app == "ner" else f"a {app} model"
-    code, err = run(capsys, module, _other_app_argv(script, trained_run, tmp_path))
+    wanted = expected_app(script)
+    code, err = run(capsys, module, foreign_model_argv(script, trained_run, tmp_path))
     check_one_line(code, err, f"this is a sentiment model (apps.sentiment), not {wanted}")
     assert not (tmp_path / "exported").exists() and not (tmp_path / "solo.mid").exists()
 

@@ -115,6 +115,25 @@ class TrainProcess:
         return self
 
 
+def keras_weights(keras_file):
+    """`{dataset path: array}` of the weights inside a `.keras` file (read with h5py)."""
+    import io
+    import zipfile
+
+    import h5py
+
+    arrays = {}
+    with zipfile.ZipFile(keras_file) as archive:
+        data = archive.read("model.weights.h5")
+    with h5py.File(io.BytesIO(data), "r") as store:
+        store.visititems(
+            lambda name, item: (
+                arrays.__setitem__(name, item[()]) if isinstance(item, h5py.Dataset) else None
+            )
+        )
+    return arrays
+
+
 # Data -------------------------------------------------------------------------------------
 
 

@@ -18,7 +18,7 @@ import time
 
 import numpy as np
 import pytest
-from training.helpers import REPO_ROOT, TIMEOUT, write_ner, write_sentiment
+from training.helpers import REPO_ROOT, TIMEOUT, keras_weights, write_ner, write_sentiment
 
 from seqapps.training import worker_directory
 
@@ -129,24 +129,6 @@ def single_process(app, argv):
         timeout=TIMEOUT,
     )
     assert result.returncode == 0, result.stderr[-3000:]
-
-
-def keras_weights(keras_file):
-    import io
-    import zipfile
-
-    import h5py
-
-    arrays = {}
-    with zipfile.ZipFile(keras_file) as archive:
-        data = archive.read("model.weights.h5")
-    with h5py.File(io.BytesIO(data), "r") as store:
-        store.visititems(
-            lambda name, item: (
-                arrays.__setitem__(name, item[()]) if isinstance(item, h5py.Dataset) else None
-            )
-        )
-    return arrays
 
 
 @pytest.mark.parametrize("app", ["sentiment", "ner"])

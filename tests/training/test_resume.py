@@ -18,7 +18,7 @@ import time
 import numpy as np
 import pytest
 from support.cli import check_one_line, run
-from training.helpers import TrainProcess
+from training.helpers import TrainProcess, keras_weights
 
 pytestmark = pytest.mark.slow
 
@@ -31,27 +31,8 @@ def history(out):
     return [dict(zip(header, line.split(","))) for line in lines[1:]]
 
 
-def weights(keras_file):
-    """`{dataset path: array}` of the weights inside a `.keras` file (read with h5py)."""
-    import io
-    import zipfile
-
-    import h5py
-
-    arrays = {}
-    with zipfile.ZipFile(keras_file) as archive:
-        data = archive.read("model.weights.h5")
-    with h5py.File(io.BytesIO(data), "r") as store:
-        store.visititems(
-            lambda name, item: (
-                arrays.__setitem__(name, item[()]) if isinstance(item, h5py.Dataset) else None
-            )
-        )
-    return arrays
-
-
 def assert_same_weights(first, second):
-    ours, theirs = weights(first), weights(second)
+    ours, theirs = keras_weights(first), keras_weights(second)
     assert ours.keys() == theirs.keys() and ours
     different = [name for name in ours if not np.array_equal(ours[name], theirs[name])]
     assert not different, f"weights differ: {different[:5]}"
