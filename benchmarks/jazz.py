@@ -11,7 +11,7 @@ Times one solo (batch 1) and a batch of 64 solos over a ii-V-I progression:
   favours it);
 * `python loop + compiled step`: a Python loop around one compiled step
   function that carries the state (no re-reading of the past);
-* `seqapps.sampling` without XLA and with XLA (`jit=True`): the whole
+* `seqapps.generation.sampler` without XLA and with XLA (`jit=True`): the whole
   generation in one `tf.function` while loop, with the recipe's sampling
   (pitch temperature 0.8, top-p 0.9: a sort of the logits every step).
 
@@ -112,8 +112,8 @@ def main():
     variants = {
         "python loop + model.predict": predict_loop,
         "python loop + compiled step": step_loop,
-        "seqapps.sampling (graph)": compiled(False),
-        "seqapps.sampling (XLA)": compiled(True),
+        "seqapps.generation.sampler (graph)": compiled(False),
+        "seqapps.generation.sampler (XLA)": compiled(True),
     }
     results = {}
     for batch_size in (1, 64):

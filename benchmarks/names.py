@@ -4,7 +4,7 @@ Usage:
   python benchmarks/names.py --model runs/dinos [--rounds 5] [--markdown]
   python benchmarks/names.py --quick          # an untrained default-recipe model, 2 rounds
 
-Times the shared compiled sampling loop (`seqapps.sampling.RecurrentSampler`, one
+Times the shared compiled sampling loop (`seqapps.generation.sampler.RecurrentSampler`, one
 `tf.function` with a `tf.while_loop` over the characters) with and without XLA
 (`jit_compile`) and the run's SavedModel `sample` signature, and the compiled beam search
 (beam 5, searches per second). Temperature 1.0, at most 40 characters, a different seed per
@@ -61,7 +61,7 @@ def main():
 
     from apps import names
     from apps.names.model import make_sampler
-    from seqapps.beam_search import BeamSearch
+    from seqapps.generation.beam_search import BeamSearch
 
     model = names.load(options.model) if options.model else untrained_model()
     sampler = make_sampler(model)

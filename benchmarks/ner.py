@@ -49,8 +49,8 @@ def untrained_tagger(sentences, crf):
     """An end-to-end tagger with the default recipe and random weights."""
     from apps.ner import model as ner_model
     from apps.ner.train import build_parser
-    from seqapps import tagging
-    from seqapps.text import build_vocabulary
+    from seqapps.text import tagging
+    from seqapps.text.words import build_vocabulary
 
     options = build_parser().parse_args([] if crf else ["--no-crf"])
     tags = tagging.tag_set(["LOC", "MISC", "ORG", "PER"], "BIOES")

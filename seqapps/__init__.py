@@ -1,10 +1,21 @@
 """seqapps: recurrent layers for Keras 3 and the sequence applications built on them.
 
-Importing the package registers every seqapps layer with Keras serialization, so
-`keras.saving.load_model` can rebuild models that hold them.
+Importing the package registers every seqapps layer and loss with Keras serialization,
+so `keras.saving.load_model` can rebuild models that hold them. The parts:
+
+- `seqapps.layers`: the recurrent layers and cells, Bidirectional, CRF, `recurrent_stack`;
+- `seqapps.training`: the typed training config, loop, run directories and resuming;
+- `seqapps.generation`: compiled sampling and beam search;
+- `seqapps.music`: melody tokens, chord symbols, MIDI/MusicXML/piano-roll writers;
+- `seqapps.text`: the in-model tokenizer, vocabularies, tag schemes, input tables;
+- `seqapps.interop` (stock Keras layers), `seqapps.reference` (numpy reference),
+  `seqapps.losses`, `seqapps.metrics`, `seqapps.export` (loading and exporting models),
+  `seqapps.cli` and `seqapps.errors` (command lines and the errors users can fix),
+  `seqapps.files` (atomic writes), `seqapps.keras_compat` (every private Keras import).
 """
 
 import os
+import sys
 
 
 def _import_tensorflow_quietly():
@@ -15,7 +26,6 @@ def _import_tensorflow_quietly():
     captured instead; if the import fails they are shown with the error. Set
     `TF_CPP_MIN_LOG_LEVEL` yourself to see them.
     """
-    import sys
     import tempfile
 
     if "tensorflow" in sys.modules or "TF_CPP_MIN_LOG_LEVEL" in os.environ:
@@ -43,11 +53,35 @@ def _import_tensorflow_quietly():
             os.close(saved)
 
 
-os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-_import_tensorflow_quietly()
+def _is_application_script():
+    """Whether the program is `python -m apps.<app>.<script>` (see `import_keras`)."""
+    argv = getattr(sys, "orig_argv", [])
+    return "-m" in argv[:-1] and argv[argv.index("-m") + 1].startswith("apps.")
 
-from seqapps import layers, losses, text  # noqa: E402
+
+def import_keras():
+    """Import TensorFlow and Keras (quietly) and register seqapps's objects with Keras.
+
+    `import seqapps` calls it, so `keras.saving.load_model` can rebuild models holding
+    seqapps layers and losses. In an application script (`python -m apps.<app>.<script>`)
+    it runs once the arguments have parsed (`seqapps.cli.OneLineParser`), so `--help`
+    and argument errors answer without loading TensorFlow. Calling it again does nothing.
+    """
+    global _keras_imported
+    if _keras_imported:
+        return
+    _import_tensorflow_quietly()
+    from seqapps import layers, losses  # noqa: F401
+    from seqapps.text import words  # noqa: F401
+
+    _keras_imported = True
+
+
+_keras_imported = False
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+if not _is_application_script():
+    import_keras()
 
 __version__ = "0.1.0"
 
-__all__ = ["layers", "losses", "text", "__version__"]
+__all__ = ["import_keras", "__version__"]

@@ -1,6 +1,6 @@
 """Command-line plumbing shared by the application scripts.
 
-Errors a user can cause are raised as `UserError`; `run_main` prints them as one
+Errors a user can cause are raised as `seqapps.errors.UserError`; `run_main` prints them as one
 line on stderr and exits with status 2, so no script shows a traceback for a
 bad file, column or flag.
 """
@@ -9,11 +9,7 @@ import argparse
 import os
 import sys
 
-
-class UserError(Exception):
-    """A mistake the user can fix (bad file, column, value or flag): one line, exit 2."""
-
-    exit_code = 2
+from seqapps.errors import UserError
 
 
 def run_main(main, argv=None, prog=None):
@@ -135,10 +131,21 @@ def lazy_api(package, names):
 class OneLineParser(argparse.ArgumentParser):
     """An `ArgumentParser` whose errors are one line on stderr and exit status 2.
 
+    Once arguments parse, TensorFlow and Keras are imported (`seqapps.import_keras`):
+    `--help` and argument errors answer before that, in a fraction of a second.
+
     argparse prints the usage before the error; this prints only
     `prog: error: message`. A message from the types below (`argument --x: must be ...`)
     reads `--x must be ...`.
     """
+
+    def parse_known_args(self, args=None, namespace=None):
+        parsed = super().parse_known_args(args, namespace)
+        # Valid arguments: now the script needs TensorFlow (see `seqapps.import_keras`).
+        import seqapps
+
+        seqapps.import_keras()
+        return parsed
 
     def error(self, message):
         flag, separator, rest = message.partition(": ")
@@ -179,6 +186,14 @@ def non_negative_int(text):
     return value
 
 
+def off_or_count(text):
+    """argparse type: 0 (the feature is off) or a positive integer (e.g. `--plateau`)."""
+    value = _number(text, int)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 (off) or a positive integer; received {value}")
+    return value
+
+
 def positive_float(text):
     """argparse type: a finite number > 0 (rates, `--lr`, `--tempo`)."""
     value = _number(text, float)
@@ -200,6 +215,14 @@ def rate(text):
     value = _number(text, float)
     if not 0 <= value < 1:
         raise argparse.ArgumentTypeError(f"must be in [0, 1); received {value}")
+    return value
+
+
+def open_fraction(text):
+    """argparse type: a number in (0, 1) (a factor that shrinks, e.g. `--plateau-factor`)."""
+    value = _number(text, float)
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"must be in (0, 1); received {value}")
     return value
 
 

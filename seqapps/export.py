@@ -2,7 +2,7 @@
 
 import zipfile
 
-from seqapps.cli import UserError
+from seqapps.errors import UserError
 from seqapps.files import atomic_path, resolve_model_path
 
 # What each app's models are called in messages.

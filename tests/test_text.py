@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from seqapps.cli import UserError
-from seqapps.text import build_vocabulary, load_word_vectors, tokenize
+from seqapps.errors import UserError
+from seqapps.text.words import build_vocabulary, load_word_vectors, tokenize
 
 
 def test_tokenizer_matches_treebank_conventions():

@@ -1,4 +1,8 @@
-"""The seqapps recurrent layers: a cell owns the weights and one step; a layer runs it over time."""
+"""The seqapps layers: recurrent cells and layers (a cell owns the weights and one step, a layer
+runs it over time), Bidirectional, the CRF and the text/character layers the apps' models use.
+
+`recurrent_stack` builds the stack of recurrent layers a training config names.
+"""
 
 from seqapps.layers.argmax_tags import ArgmaxTags
 from seqapps.layers.bidirectional import Bidirectional
@@ -15,6 +19,7 @@ from seqapps.layers.recurrent import Recurrent
 from seqapps.layers.recurrent_cell import RecurrentCell
 from seqapps.layers.simple_rnn import SimpleRNN
 from seqapps.layers.simple_rnn_cell import SimpleRNNCell
+from seqapps.layers.stacking import recurrent_stack
 from seqapps.layers.token_features import TokenFeatures
 
 __all__ = [
@@ -35,4 +40,5 @@ __all__ = [
     "RecurrentCell",
     "SimpleRNN",
     "SimpleRNNCell",
+    "recurrent_stack",
 ]

@@ -66,7 +66,7 @@ class CRF(keras.layers.Layer):
 
     Constraints: `allowed_transitions[i][j]` False forbids tag j right after tag i
     (`allowed_starts` / `allowed_ends`: tags that may begin / end a sentence), for example
-    I-PER after O in IOB2 (`seqapps.tagging.allowed_transitions` derives them from a tag
+    I-PER after O in IOB2 (`seqapps.text.tagging.allowed_transitions` derives them from a tag
     set). A forbidden move gets the score −10⁴ added, so the model is a distribution over
     valid paths only: the loss, decoding and marginals all respect it, and decoded paths
     never contain a forbidden move (if any valid path exists).

@@ -2,7 +2,7 @@
 
 import keras
 
-from seqapps.text import OOV, PAD
+from seqapps.text.words import OOV, PAD
 
 CASINGS = ("padding", "lower", "UPPER", "Title", "numeric", "has-digit", "punctuation", "other")
 

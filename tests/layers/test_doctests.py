@@ -1,4 +1,4 @@
-"""The docstring examples of the layers and the converters run, with the outputs they show."""
+"""The docstring examples of the layers, the converters and the training config run as shown."""
 
 import doctest
 import importlib
@@ -19,7 +19,9 @@ MODULES = [
     "seqapps.layers.lstm_cell",
     "seqapps.layers.lstm",
     "seqapps.layers.bidirectional",
+    "seqapps.layers.stacking",
     "seqapps.interop",
+    "seqapps.training.config",
 ]
 
 

@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from seqapps.generation.sampler import RecurrentSampler
 from seqapps.layers import GRU, LSTM, SimpleRNN
-from seqapps.sampling import RecurrentSampler
 
 VOCAB, CONDITION, START, END = 11, 3, 1, 2
 

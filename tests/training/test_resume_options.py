@@ -13,9 +13,9 @@ from support.cli import check_one_line, run
 
 from apps.names import train as names_train
 from apps.sentiment import train as sentiment_train
-from seqapps.cli import UserError
-from seqapps.files import RunDir
+from seqapps.errors import UserError
 from seqapps.training import Trainer, command_line, resume_options, run_config, write_run_config
+from seqapps.training.run_directory import RunDir
 
 PARSER = sentiment_train.build_parser
 

@@ -15,8 +15,9 @@ from support.cli import check_one_line, run
 from support.sentiment import synthetic_rows, write_csv
 from training.helpers import run_stubbed
 
-from seqapps.cli import UserError
-from seqapps.files import RunDir, atomic_path, write_text
+from seqapps.errors import UserError
+from seqapps.files import atomic_path, write_text
+from seqapps.training.run_directory import RunDir
 
 KILLED = -9
 
@@ -96,7 +97,7 @@ def assert_old_run(directory, marked=False):
 OVERWRITE = """
 import json, types
 from pathlib import Path
-from seqapps.files import RunDir
+from seqapps.training.run_directory import RunDir
 from seqapps.training import Trainer
 
 class Model:

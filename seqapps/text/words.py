@@ -13,7 +13,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from seqapps.cli import UserError
+from seqapps.errors import UserError
 
 PAD, OOV = "", "[UNK]"
 

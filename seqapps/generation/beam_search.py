@@ -10,7 +10,7 @@ sequence has ended or after `steps` tokens. With `beam_width=1` this is
 greedy decoding: it returns exactly what the sampler gives at temperature 0.
 
 Example:
-    >>> search = BeamSearch(sampler)  # a seqapps.sampling.RecurrentSampler
+    >>> search = BeamSearch(sampler)  # a seqapps.generation.sampler.RecurrentSampler
     >>> beams = search.search(beam_width=5, steps=30, prefix=[7, 12])
     >>> beams.tokens.shape  # best first; beams.log_probs holds their scores
     (5, 30)
@@ -43,7 +43,7 @@ class BeamSearch:
     """Beam search with the step, start, end and padding tokens of a `RecurrentSampler`.
 
     Args:
-        sampler: A `seqapps.sampling.RecurrentSampler`.
+        sampler: A `seqapps.generation.sampler.RecurrentSampler`.
     """
 
     def __init__(self, sampler):

@@ -439,7 +439,7 @@ def add_sampling_arguments(group, unit="tokens", temperature=1.0, top_k=0, top_p
 
 def check_sampling_options(temperature, top_k=0, top_p=1.0):
     """Raise `UserError` naming the flag for a value the sampler refuses."""
-    from seqapps.cli import UserError
+    from seqapps.errors import UserError
 
     if not temperature >= 0:
         raise UserError(f"--temperature must be >= 0 (0: greedy); received {temperature}")

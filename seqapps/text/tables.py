@@ -5,7 +5,7 @@ import json
 import sys
 from pathlib import Path
 
-from seqapps.cli import UserError
+from seqapps.errors import UserError
 
 TABLE_SUFFIXES = {".csv": ",", ".tsv": "\t", ".tab": "\t"}
 JSON_SUFFIXES = (".jsonl", ".ndjson", ".json")
