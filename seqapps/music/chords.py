@@ -396,6 +396,62 @@ def chord_label(pitch_classes):
     return " ".join(_PITCH_NAMES[pc] for pc in pitch_classes)
 
 
+# Chord qualities by their intervals above the root, as lead sheets write them, the
+# commonest in jazz first: a set two roots can name (B D F A: Bm7b5 or Dm6) takes the first.
+_QUALITIES = (
+    ((0, 4, 7), ""),
+    ((0, 3, 7), "m"),
+    ((0, 4, 7, 10), "7"),
+    ((0, 3, 7, 10), "m7"),
+    ((0, 4, 7, 11), "maj7"),
+    ((0, 3, 6, 10), "m7b5"),
+    ((0, 3, 6, 9), "dim7"),
+    ((0, 3, 6), "dim"),
+    ((0, 4, 8), "+"),
+    ((0, 5, 7, 10), "7sus4"),
+    ((0, 5, 7), "sus4"),
+    ((0, 2, 4, 7, 10), "9"),
+    ((0, 2, 3, 7, 10), "m9"),
+    ((0, 2, 4, 7, 11), "maj9"),
+    ((0, 1, 4, 7, 10), "7b9"),
+    ((0, 3, 4, 7, 10), "7#9"),
+    ((0, 4, 8, 10), "7#5"),
+    ((0, 4, 6, 10), "7b5"),
+    ((0, 3, 7, 11), "m(maj7)"),
+    ((0, 2, 4, 7, 9), "6/9"),
+    ((0, 4, 7, 9), "6"),
+    ((0, 3, 7, 9), "m6"),
+    ((0, 2, 7), "sus2"),
+)
+_QUALITY_RANK = {intervals: rank for rank, (intervals, _) in enumerate(_QUALITIES)}
+
+
+def chord_name(pitch_classes):
+    """A lead-sheet name for a set of pitch classes (`"Dm7"`), or `"N.C."` for none.
+
+    Where two roots name the set, the quality commoner in jazz wins (B D F A is
+    `Bm7b5`, not `Dm6`); sets with no common name are spelled out (`"C(C D F#)"`).
+
+    >>> chord_name(parse_chord_symbol("D-7").pitch_classes), chord_name((2, 5, 7, 11))
+    ('Dm7', 'G7')
+    >>> chord_name(())
+    'N.C.'
+    """
+    pitch_classes = sorted({int(pc) % 12 for pc in pitch_classes})
+    if not pitch_classes:
+        return "N.C."
+    named = []
+    for root in pitch_classes:
+        intervals = tuple(sorted((pc - root) % 12 for pc in pitch_classes))
+        if intervals in _QUALITY_RANK:
+            named.append((_QUALITY_RANK[intervals], root))
+    if not named:
+        root = max(pitch_classes, key=lambda pc: _root_score(pc, pitch_classes))
+        return f"{_PITCH_NAMES[root]}({chord_label(pitch_classes)})"
+    rank, root = min(named)
+    return _PITCH_NAMES[root] + _QUALITIES[rank][1]
+
+
 def chord_voicing(pitch_classes, root=None):
     """MIDI pitches for a block chord: the root in C3-B3, the other pitch classes above it.
 

@@ -7,7 +7,7 @@ encoding melodies needs numpy only.
 import numpy as np
 
 from seqapps.files import atomic_path
-from seqapps.music.chords import CHORD_DIM, chord_changes, chord_vector, chord_voicing
+from seqapps.music.chords import CHORD_DIM, chord_changes, chord_name, chord_vector, chord_voicing
 from seqapps.music.tokens import STEPS_PER_BEAT, decode_tokens
 
 MIDI_TICKS_PER_BEAT = 480
@@ -184,16 +184,37 @@ def write_midi(
     return path
 
 
-def piano_roll_png(path, tokens, chords=None, beats_per_bar=4, title=None):
-    """Draw a melody as a piano roll with its chord tones shaded behind (atomically).
+def piano_roll_png(path, tokens, chords=None, beats_per_bar=4, title=None, chord_symbols=None):
+    """Draw a melody as a piano roll over its chords (atomically).
+
+    Chord tones are shaded behind the notes; each chord change is labelled with its
+    symbol above the roll, and the x axis counts bars, so the solo can be read
+    against the changes.
 
     Args:
         path: Output `.png`.
         tokens: Melody tokens, one per step.
         chords: `[steps, CHORD_DIM]` chord vectors, or None.
-        beats_per_bar: Beats per bar (for the bar lines).
+        beats_per_bar: Beats per bar (bar lines and numbers).
         title: Figure title.
+        chord_symbols: The symbols to write at the chord changes, one per change
+            of `chord_changes(chords)` (as the progression wrote them); default
+            names derived from the pitch classes (`chord_name`).
+
+    Returns:
+        `path`.
     """
+    figure = piano_roll_figure(tokens, chords, beats_per_bar, title, chord_symbols)
+    import matplotlib.pyplot as plt
+
+    with atomic_path(path) as temporary:
+        figure.savefig(temporary, dpi=100, format="png")
+    plt.close(figure)
+    return path
+
+
+def piano_roll_figure(tokens, chords=None, beats_per_bar=4, title=None, chord_symbols=None):
+    """The matplotlib figure `piano_roll_png` saves (see there for the arguments)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -207,8 +228,15 @@ def piano_roll_png(path, tokens, chords=None, beats_per_bar=4, title=None):
         high = max(n.pitch for n in notes) + 3
     else:
         low, high = 55, 79
+    changes = chord_changes(chords)
+    if chord_symbols is None:
+        chord_symbols = [chord_name(pitch_classes) for _, _, pitch_classes in changes]
+    elif len(chord_symbols) != len(changes):
+        raise ValueError(
+            f"chord_symbols has {len(chord_symbols)} symbols for {len(changes)} chord changes"
+        )
     width = min(max(6.0, total_beats * 0.35), 40.0)
-    figure, axis = plt.subplots(figsize=(width, 4.5))
+    figure, axis = plt.subplots(figsize=(width, 4.8))
 
     def box(onset, duration, pitch, height, **style):
         axis.add_patch(
@@ -221,21 +249,31 @@ def piano_roll_png(path, tokens, chords=None, beats_per_bar=4, title=None):
             )
         )
 
-    for onset, duration, pitch_classes in chord_changes(chords):
+    for (onset, duration, pitch_classes), symbol in zip(changes, chord_symbols):
         for pitch in range(low, high + 1):
             if pitch % 12 in pitch_classes:
                 box(onset, duration, pitch, 1.0, color="tab:orange", alpha=0.2)
+        axis.text(
+            onset / STEPS_PER_BEAT + 0.08,
+            high + 0.9,
+            symbol,
+            fontsize=8,
+            va="bottom",
+            clip_on=True,
+        )
+        axis.axvline(onset / STEPS_PER_BEAT, color="tab:orange", linewidth=0.5, alpha=0.5)
     for onset, duration, pitch in notes:
         box(onset, duration, pitch, 0.8, color="tab:blue")
-    for bar in range(0, int(np.ceil(total_beats)) + 1, max(1, int(beats_per_bar))):
+    beats = max(1, int(beats_per_bar))
+    bar_starts = list(range(0, int(np.ceil(total_beats)) + 1, beats))
+    for bar in bar_starts:
         axis.axvline(bar, color="0.6", linewidth=0.6)
+    shown = [start for start in bar_starts if start < total_beats]
+    axis.set_xticks(shown, labels=[str(index + 1) for index in range(len(shown))])
     axis.set_xlim(0, total_beats)
-    axis.set_ylim(low - 0.5, high + 0.5)
-    axis.set_xlabel("beat")
+    axis.set_ylim(low - 0.5, high + 2.5)
+    axis.set_xlabel("bar")
     axis.set_ylabel("MIDI pitch")
     axis.set_title(title or "melody (blue) over chord tones (shaded)")
     figure.tight_layout()
-    with atomic_path(path) as temporary:
-        figure.savefig(temporary, dpi=100, format="png")
-    plt.close(figure)
-    return path
+    return figure
