@@ -62,7 +62,7 @@ def check_model_app(model, app, value="model"):
 
 
 def load_model(value, app=None):
-    """Load the model of `--model` (a run directory or a `.keras` file).
+    """Load the model of `--model`: a run directory, a `.keras` file or a preset's name.
 
     Args:
         value: The `--model` value.
@@ -70,12 +70,13 @@ def load_model(value, app=None):
             app, or one no app made (see `check_model_app`). None: any Keras model.
 
     Raises:
-        UserError: Not a run directory, not a `.keras` file, a file Keras
+        UserError: Not a run directory, a `.keras` file or a preset, a file Keras
             cannot read, or (with `app`) another app's model; the message names it.
     """
-    import keras
+    import seqapps
 
-    import seqapps  # noqa: F401  (registers the layers)
+    seqapps.import_keras()  # registers the layers (deferred in an application script)
+    import keras
 
     if app is not None and app not in APP_MODELS:
         raise ValueError(f"app must be one of {sorted(APP_MODELS)}; received {app!r}")

@@ -193,8 +193,15 @@ def remove_tree(path):
 
 
 def resolve_model_path(value):
-    """`--model` may name a run directory or a `.keras` file; return the `.keras` path."""
+    """`--model` may name a run directory, a `.keras` file or a preset; return the `.keras` path."""
+    from seqapps import presets
+
     path = Path(value)
+    if not path.exists() and presets.looks_like_a_name(value):
+        known = presets.known_presets()
+        if str(value) in known:
+            return known[str(value)].model_path
+        raise UserError(presets.unknown_preset_message(value))
     if path.is_dir():
         candidate = path / "model.keras"
         if not candidate.is_file():
