@@ -14,8 +14,15 @@ from support.cli import check_one_line, run
 from apps.names import train as names_train
 from apps.sentiment import train as sentiment_train
 from seqapps.errors import UserError
-from seqapps.training import Trainer, command_line, resume_options, run_config, write_run_config
-from seqapps.training.run_directory import RunDir
+from seqapps.training import (
+    RunDir,
+    Trainer,
+    TrainingConfig,
+    command_line,
+    resume_options,
+    run_config,
+    write_run_config,
+)
 
 PARSER = sentiment_train.build_parser
 
@@ -213,13 +220,14 @@ def test_resume_stops_at_once_when_the_patience_was_spent(tmp_path, capsys):
     (checkpoint / "state.json").write_text(json.dumps(state))
     options = sentiment_train.build_parser().parse_args(["--resume", "--patience", "2"])
     options.epochs = 10
+    config = TrainingConfig.from_options(options)
     run_dir = types.SimpleNamespace(path=tmp_path, checkpoint_dir=checkpoint)
     model = FakeModel()
 
     def train_batches(epoch):
         pytest.fail(f"epoch {epoch + 1} started although the patience was spent")
 
-    trainer = Trainer(model, run_dir, options, train_batches, None, "accuracy")
+    trainer = Trainer(model, run_dir, config, train_batches, None, "accuracy")
     assert trainer.fit() == {"epoch": 1, "accuracy": 0.9}
     assert model.loaded == ["latest-4.weights.h5", "best.weights.h5"]
     err = capsys.readouterr().err

@@ -17,7 +17,7 @@ from training.helpers import run_stubbed
 
 from seqapps.errors import UserError
 from seqapps.files import atomic_path, write_text
-from seqapps.training.run_directory import RunDir
+from seqapps.training import RunDir
 
 KILLED = -9
 
@@ -97,8 +97,8 @@ def assert_old_run(directory, marked=False):
 OVERWRITE = """
 import json, types
 from pathlib import Path
-from seqapps.training.run_directory import RunDir
-from seqapps.training import Trainer
+from seqapps.training import RunDir
+from seqapps.training import Trainer, TrainingConfig
 
 class Model:
     optimizer = types.SimpleNamespace(built=True)
@@ -109,7 +109,7 @@ class Model:
 
 run_dir = RunDir({out!r}, overwrite=True).prepare()
 (run_dir / "config.json").write_text("new config")
-trainer = Trainer(Model(), run_dir, types.SimpleNamespace(checkpoint_every=60), None, None, "m")
+trainer = Trainer(Model(), run_dir, TrainingConfig(), None, None, "m")
 trainer._save_checkpoint(0, 3)
 trainer.model.tag = "new 2"
 trainer._save_checkpoint(0, 6)
@@ -204,7 +204,7 @@ def test_overwrite_refuses_when_the_old_name_is_taken(tmp_path):
 CHECKPOINTS = """
 import json, types
 from pathlib import Path
-from seqapps.training import Trainer
+from seqapps.training import Trainer, TrainingConfig
 
 class Model:
     optimizer = types.SimpleNamespace(built=True)
@@ -216,7 +216,7 @@ class Model:
 out = Path({out!r})
 out.mkdir()
 run_dir = types.SimpleNamespace(path=out, checkpoint_dir=out / "checkpoint")
-options = types.SimpleNamespace(checkpoint_every=60, plateau=0)
+options = TrainingConfig()
 trainer = Trainer(Model(), run_dir, options, None, None, "m", mode="min")
 trainer._update_best(2.0, 1, {{"m": 2.0}})   # epoch 1: the best so far
 trainer._save_checkpoint(1, 0)
@@ -253,7 +253,7 @@ def test_a_killed_checkpoint_leaves_the_previous_or_the_new_one(
     restore = textwrap.dedent(f"""
         import types
         from pathlib import Path
-        from seqapps.training import Trainer
+        from seqapps.training import Trainer, TrainingConfig
         class Model:
             optimizer = types.SimpleNamespace(built=True)
             variables = []
@@ -261,7 +261,7 @@ def test_a_killed_checkpoint_leaves_the_previous_or_the_new_one(
                 print("loaded", Path(path).read_text())
         out = Path({str(out)!r})
         run_dir = types.SimpleNamespace(path=out, checkpoint_dir=out / "checkpoint")
-        Trainer(Model(), run_dir, types.SimpleNamespace(checkpoint_every=60), None, None,
+        Trainer(Model(), run_dir, TrainingConfig(), None, None,
                 "m")._restore()
         print("best", (out / "checkpoint" / "best.weights.h5").read_text())
     """)
