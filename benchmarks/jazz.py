@@ -50,14 +50,16 @@ def main():
 
     from apps.jazz import model as jazz_model
     from apps.jazz import train as jazz_train
-    from apps.jazz.predict import DEFAULT_TEMPERATURE, DEFAULT_TOP_P
+    from apps.jazz.generate import DEFAULT_TEMPERATURE, DEFAULT_TOP_P
     from seqapps import music
     from seqapps.export import load_model
+    from seqapps.training import TrainingConfig
 
     if options.model:
         model = load_model(options.model)
     else:
-        model = jazz_model.build_model(jazz_train.build_parser().parse_args([]))
+        defaults = jazz_train.build_parser().parse_args([])
+        model = jazz_model.build_model(defaults, TrainingConfig.from_options(defaults))
     chords = music.chords_per_step(music.parse_progression("Dm7 G7 | Cmaj7 | % "))
     conditions = jazz_model.sampler_conditions(chords, 4)
     sampler = jazz_model.sampler(model)

@@ -37,10 +37,11 @@ def untrained_model():
     from apps.names import model as names_model
     from apps.names.train import build_parser
     from seqapps.layers import CharVocabulary
+    from seqapps.training import TrainingConfig
 
     options = build_parser().parse_args([])
     vocabulary = CharVocabulary(list("abcdefghijklmnopqrstuvwxyz"), name="vocabulary")
-    return names_model.build_core(vocabulary, options)
+    return names_model.build_core(vocabulary, options, TrainingConfig.from_options(options))
 
 
 def main():

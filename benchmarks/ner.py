@@ -51,13 +51,16 @@ def untrained_tagger(sentences, crf):
     from apps.ner.train import build_parser
     from seqapps.text import tagging
     from seqapps.text.words import build_vocabulary
+    from seqapps.training import TrainingConfig
 
     options = build_parser().parse_args([] if crf else ["--no-crf"])
     tags = tagging.tag_set(["LOC", "MISC", "ORG", "PER"], "BIOES")
     words = build_vocabulary([[t.lower() for t in s] for s in sentences])
     chars = build_vocabulary([list(t) for s in sentences for t in s])
     features = ner_model.TokenFeatures(words, chars, options.max_word_chars, name="features")
-    _, inference, _ = ner_model.build_tagger(features, tags, "BIOES", options)
+    _, inference, _ = ner_model.build_tagger(
+        features, tags, "BIOES", options, TrainingConfig.from_options(options)
+    )
     return ner_model.build_end_to_end(features, inference, tags)
 
 

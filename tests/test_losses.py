@@ -145,6 +145,7 @@ from apps.names import model as names_model
 from apps.ner import model as ner_model
 from seqapps import music
 from seqapps.layers import CharVocabulary
+from seqapps.training import TrainingConfig
 
 strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
 assert strategy.num_replicas_in_sync == 2
@@ -170,7 +171,8 @@ def ner():
     tags = ["O", "B-PER", "I-PER", "B-LOC", "I-LOC"]
 
     def build():
-        training, _, loss = ner_model.build_tagger(features, tags, "IOB2", options)
+        config = TrainingConfig.from_options(options)
+        training, _, loss = ner_model.build_tagger(features, tags, "IOB2", options, config)
         return training, loss
 
     chars = np.where(REAL[..., None], rng.integers(1, 20, size=(*REAL.shape, 5)), 0)
@@ -187,7 +189,9 @@ def names():
     )
 
     def build():
-        return names_model.GradientNormTracker(names_model.build_core(vocabulary, options)), None
+        return names_model.GradientNormTracker(
+            names_model.build_core(vocabulary, options, TrainingConfig.from_options(options))
+        ), None
 
     pad = CharVocabulary.PAD_ID
     return build, ids(1, vocabulary.size, pad), ids(1, vocabulary.size, pad), None, pad, True
@@ -200,7 +204,8 @@ def jazz():
     )
 
     def build():
-        return jazz_model.build_model(options), jazz_model.token_loss()
+        model = jazz_model.build_model(options, TrainingConfig.from_options(options))
+        return model, jazz_model.token_loss()
 
     step, beat = jazz_model.metrical_positions(T, 4)
     x = (

@@ -13,7 +13,7 @@ twelfth of a beat and its beat), and predicts the token of step `t`.
 
 Training uses teacher forcing (loss `token_loss`: the mean cross-entropy over the
 real, non-`PAD` steps); generation (`sampler`) runs the same layers
-one step at a time in `seqapps.sampling.RecurrentSampler`'s compiled loop.
+one step at a time in `seqapps.generation.sampler.RecurrentSampler`'s compiled loop.
 """
 
 from seqapps import music
@@ -22,11 +22,15 @@ MAX_BEATS_PER_BAR = 8
 INPUT_NAMES = ("tokens", "chords", "step_in_beat", "beat_in_bar")
 
 
-def build_model(options):
-    """The teacher-forced training/scoring model: inputs `INPUT_NAMES`, outputs logits."""
+def build_model(options, config):
+    """The teacher-forced training/scoring model: inputs `INPUT_NAMES`, outputs logits.
+
+    `options` holds the script's model flags (`embedding_dim`, `input_skip`); `config` is
+    the `TrainingConfig` (the recurrent stack, `dropout`, `seed`).
+    """
     import keras
 
-    from seqapps.training import recurrent_stack
+    from seqapps.layers.stacking import recurrent_stack
 
     tokens = keras.Input((None,), dtype="int32", name="tokens")
     chords = keras.Input((None, music.CHORD_DIM), name="chords")
@@ -43,15 +47,10 @@ def build_model(options):
         ]
     )
     hidden = features
-    for layer in recurrent_stack(
-        options,
-        return_sequences=True,
-        dropout=options.dropout,
-        recurrent_dropout=options.recurrent_dropout,
-    ):
+    for layer in recurrent_stack(config, return_sequences=True, dropout=config.dropout):
         hidden = layer(hidden)
-    hidden = keras.layers.Dropout(options.dropout, seed=options.seed, name="output_dropout")(hidden)
-    if getattr(options, "input_skip", False):
+    hidden = keras.layers.Dropout(config.dropout, seed=config.seed, name="output_dropout")(hidden)
+    if options.input_skip:
         # The output layer also sees the step's chord and position directly, so
         # "favour the chord's tones" is one linear map rather than something
         # the recurrent state must carry.
@@ -115,7 +114,7 @@ def sampler(model):
 def _build_sampler(model):
     import tensorflow as tf
 
-    from seqapps.sampling import RecurrentSampler
+    from seqapps.generation.sampler import RecurrentSampler
 
     token_embedding = model.get_layer("token_embedding")
     step_embedding = model.get_layer("step_embedding")
@@ -123,6 +122,7 @@ def _build_sampler(model):
     steps_per_beat = music.STEPS_PER_BEAT
 
     def step_input(tokens, condition, step):
+        # The layout of `sampler_conditions`: the chord, then the beats per bar.
         chord = condition[:, : music.CHORD_DIM]
         beats_per_bar = tf.cast(condition[:, music.CHORD_DIM], tf.int32)
         step_in_beat = tf.fill(tf.shape(tokens), step % steps_per_beat)
@@ -155,9 +155,21 @@ def _build_sampler(model):
 
 
 def sampler_conditions(chords, beats_per_bar):
-    """Per-step sampler conditions: `[steps, 14]` from `[steps, 13]` chords."""
-    import numpy as np
+    """The sampler's conditions: each step's chord, then the bar's beats (a float).
 
-    chords = np.asarray(chords, "float32")
-    meter = np.full((len(chords), 1), beats_per_bar, "float32")
-    return np.concatenate([chords, meter], axis=1)
+    The one place the metre joins the chords; `sampler` reads the step's place in
+    the bar from it and the step index. TensorFlow ops, so the exported generator
+    (`apps.jazz.exporting`) builds its conditions with it too.
+
+    Args:
+        chords: `[..., steps, 13]` chord vectors.
+        beats_per_bar: Beats per bar: a number, or one per sequence (`[batch, 1, 1]`).
+
+    Returns:
+        A float32 tensor `[..., steps, 14]`.
+    """
+    import tensorflow as tf
+
+    chords = tf.cast(chords, tf.float32)
+    metre = tf.ones_like(chords[..., :1]) * tf.cast(beats_per_bar, tf.float32)
+    return tf.concat([chords, metre], axis=-1)

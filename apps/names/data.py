@@ -11,8 +11,8 @@ import dataclasses
 
 import numpy as np
 
-from seqapps.cli import UserError
-from seqapps.tabular import read_text_file
+from seqapps.errors import UserError
+from seqapps.text.tables import read_text_file
 
 MODES = ("lines", "text")
 
@@ -79,11 +79,31 @@ def load(path, mode="lines", lowercase=False):
     return Corpus("text", str(path), text=read_running_text(path, lowercase))
 
 
+def train_and_dev(options, seed):
+    """The training and dev `Corpus` of parsed training options.
+
+    Reads `data`, `mode` and `lowercase`; the dev set is the file `dev`, or
+    else a split of the data by `dev_fraction`, `seed` and (text) `window`.
+    """
+    train_set = load(options.data, options.mode, options.lowercase)
+    if options.dev:
+        return train_set, load(options.dev, options.mode, options.lowercase)
+    return split(train_set, options.dev_fraction, seed, options.window)
+
+
+def write_lines(path, lines):
+    """Write one example per line, so that `read_lines` gives them back."""
+    from seqapps.files import write_text
+
+    write_text(path, "".join(f"{line}\n" for line in lines))
+
+
 def split(corpus, dev_fraction, seed, window=None):
     """A train/dev split of one corpus (for when no dev file is given).
 
     Lines are split by a seeded shuffle; running text is split at a point, the
-    last `dev_fraction` being dev (at least one `window` of it).
+    last `dev_fraction` being dev (at least one `window` of it; lines ignore
+    `window`).
 
     Raises:
         UserError: Too little data to leave both sides non-empty.
@@ -123,6 +143,17 @@ def characters(corpus):
     for character in corpus.all_text():
         counts[character] = counts.get(character, 0) + 1
     return sorted(counts, key=lambda c: (-counts[c], c))
+
+
+def examples(corpus, window, offset=0):
+    """The strings a model reads: the lines, or windows of running text from `offset`.
+
+    A window holds `window + 1` characters, one more than the model's input:
+    the last is only a target.
+    """
+    if corpus.mode == "lines":
+        return corpus.strings
+    return windows(corpus.text, window + 1, offset)
 
 
 def windows(text, width, offset=0):
@@ -216,7 +247,8 @@ def training_reference(model_argument, path=None, mode="lines", lowercase=False)
     corpus = load(data_path, options.get("mode", "lines"), options.get("lowercase", False))
     description = data_path
     if not options.get("dev"):
-        window = options.get("window") if corpus.mode == "text" else None
-        corpus, _ = split(corpus, options.get("dev_fraction", 0.1), options.get("seed", 1), window)
+        corpus, _ = split(
+            corpus, options.get("dev_fraction", 0.1), options.get("seed", 1), options.get("window")
+        )
         description = f"{data_path} without its dev split"
     return TrainingReference(corpus, description), ""

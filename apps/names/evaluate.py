@@ -17,13 +17,9 @@ Examples:
 """
 
 import json
-import math
 import sys
 
-import numpy as np
-
 from seqapps.cli import (
-    UserError,
     int_range,
     make_parser,
     non_negative_float,
@@ -33,114 +29,8 @@ from seqapps.cli import (
     require,
     run_main,
 )
-from seqapps.tabular import printable
-
-END = "<end>"
-
-
-def score_strings(model, strings, batch_size=256):
-    """Log-probability of each string and of each of its characters.
-
-    Returns one dict per string: `text`, `log_prob` (natural log, end symbol
-    included for line models), `characters` (a list of `[character,
-    log_prob]`, the end symbol shown as `"<end>"`) and `unknown` (characters
-    the model never saw, scored as its unknown character).
-    """
-    from apps.names.model import encode_examples, target_log_probs, vocabulary_of
-
-    vocabulary = vocabulary_of(model)
-    strings = ["" if s is None else str(s) for s in strings]
-    pairs = encode_examples(vocabulary, strings)
-    values = target_log_probs(model, pairs, batch_size) if pairs else []
-    records = []
-    for text, log_probs in zip(strings, values):
-        shown = list(vocabulary.normalize(text))
-        if vocabulary.terminated:
-            shown.append(END)
-        records.append(
-            {
-                "text": text,
-                "log_prob": float(log_probs.sum()),
-                "characters": [[c, float(v)] for c, v in zip(shown, log_probs)],
-                "unknown": vocabulary.unknown_characters(text),
-            }
-        )
-    return records
-
-
-def evaluate_file(model, path, window=100, batch_size=256):
-    """Per-character likelihood of `model` on a file of lines (or running text).
-
-    Returns:
-        Dict with `data`, `examples`, `characters` (predicted characters, end
-        symbols included), `nll` (nats per character), `bits_per_char`,
-        `perplexity` and `unknown_characters` (characters of the file the model
-        never saw; each is scored as the unknown character).
-
-    Raises:
-        UserError: A missing, empty or non-UTF-8 file, or a bad window.
-    """
-    from apps.names import data as names_data
-    from apps.names.model import encode_examples, target_log_probs, vocabulary_of
-
-    vocabulary = vocabulary_of(model)
-    if vocabulary.terminated:
-        examples = names_data.read_lines(path)
-    else:
-        if window < 2:
-            raise UserError(f"--window must be at least 2; received {window}")
-        text = names_data.read_running_text(path)
-        examples = names_data.windows(text, window + 1)
-    pairs = encode_examples(vocabulary, examples)
-    values = target_log_probs(model, pairs, batch_size)
-    characters = sum(len(v) for v in values)
-    nll = -float(sum(v.sum() for v in values)) / characters
-    unknown = sum(len(vocabulary.unknown_characters(e)) for e in examples)
-    return {
-        "data": str(path),
-        "examples": len(examples),
-        "characters": characters,
-        "nll": nll,
-        "bits_per_char": nll / math.log(2),
-        "perplexity": math.exp(nll),
-        "unknown_characters": unknown,
-    }
-
-
-def sample_report(model, reference, count=1000, temperature=1.0, seed=1, max_len=None):
-    """Draw `count` samples; share new and length distribution against the training lines.
-
-    Args:
-        model: A names model of lines.
-        reference: The `TrainingReference` of its training lines.
-        count, temperature, seed, max_len: As for `sample_names`.
-
-    Returns:
-        Dict with `count`, `new`, `new_share`, `ended_share` (samples that
-        ended before `max_len`), `lengths` and `training_lengths` (summaries:
-        mean, std, quartiles, ...) and `ks_statistic` (largest gap between the
-        two length distributions' CDFs; 0 is identical).
-    """
-    from apps.names import data as names_data
-    from apps.names.predict import novelty_summary, sample_names
-
-    records = sample_names(
-        model, count, temperature, prefix="", max_len=max_len, seed=seed, reference=reference
-    )
-    new, checked = novelty_summary(records)
-    lengths = [r["length"] for r in records]
-    training = reference.lengths()
-    return {
-        "count": len(records),
-        "temperature": temperature,
-        "new": new,
-        "new_share": new / checked if checked else float("nan"),
-        "ended_share": float(np.mean([r["ended"] for r in records])),
-        "lengths": names_data.length_summary(lengths),
-        "training_lengths": names_data.length_summary(training),
-        "ks_statistic": names_data.ks_statistic(lengths, training),
-        "training_data": reference.description,
-    }
+from seqapps.errors import UserError
+from seqapps.text.tables import printable
 
 
 def build_parser():
@@ -186,7 +76,9 @@ def _format_summary(summary):
 
 def main(argv):
     from apps.names import data as names_data
-    from apps.names.model import vocabulary_of
+    from apps.names.generate import sample_report
+    from apps.names.model import mode_of, vocabulary_of
+    from apps.names.scoring import evaluate_file, score_strings
     from seqapps.export import load_model
 
     options = build_parser().parse_args(argv)
@@ -224,7 +116,7 @@ def main(argv):
                 print(f"  never seen: {''.join(record['unknown'])!r}", file=sys.stderr)
     if options.samples and vocabulary.terminated:
         reference, note = names_data.training_reference(
-            options.model, options.training_data, "lines", vocabulary.lowercase
+            options.model, options.training_data, mode_of(vocabulary), vocabulary.lowercase
         )
         if reference is None:
             print(f"samples not compared: {note}", file=sys.stderr)

@@ -16,12 +16,24 @@ import keras
 import numpy as np
 
 from seqapps.layers import CharVocabulary
+from seqapps.layers.stacking import recurrent_stack
 from seqapps.losses import TokenCrossentropy, global_token_mean
-from seqapps.training import recurrent_stack
 
 INPUTS = ("embedding", "onehot")
 # Default sampling limit in characters, by whether sequences end (lines) or not (running text).
 SAMPLE_LENGTH = {True: 40, False: 200}
+
+
+def make_vocabulary(characters, mode, lowercase=False):
+    """The `CharVocabulary` layer of a model of `mode` ("lines" end, "text" runs on)."""
+    return CharVocabulary(
+        characters, lowercase=lowercase, terminated=mode == "lines", name="vocabulary"
+    )
+
+
+def mode_of(vocabulary):
+    """The data mode of a model: "lines" when its sequences end, else "text"."""
+    return "lines" if vocabulary.terminated else "text"
 
 
 def default_length(vocabulary):
@@ -29,15 +41,15 @@ def default_length(vocabulary):
     return SAMPLE_LENGTH[vocabulary.terminated]
 
 
-def build_core(vocabulary, options):
+def build_core(vocabulary, options, config):
     """Character ids -> next-character logits, the vocabulary inside.
 
     Args:
         vocabulary: The `CharVocabulary` layer.
-        options: Parsed training options (`input`, `embedding_dim`,
-            `embedding_dropout`, `cell`, `units`, `layers`, `dropout`,
-            `recurrent_dropout`, `seed`; optional `input_skip`: the dense layer
-            reads `[recurrent output; character vector]`).
+        options: The script's model options (`input`, `embedding_dim`,
+            `embedding_dropout`, `input_skip`: the dense layer reads
+            `[recurrent output; character vector]`).
+        config: The `TrainingConfig` (the recurrent stack, `dropout`, `seed`).
     """
     size = vocabulary.size
     ids = keras.Input((None,), dtype="int32", name="char_ids")
@@ -59,18 +71,16 @@ def build_core(vocabulary, options):
     hidden = embedding(hidden)
     if options.embedding_dropout:
         hidden = keras.layers.Dropout(
-            options.embedding_dropout, seed=options.seed, name="embedding_dropout"
+            options.embedding_dropout, seed=config.seed, name="embedding_dropout"
         )(hidden)
     step_inputs = hidden
-    for index, layer in enumerate(
-        recurrent_stack(options, return_sequences=True, recurrent_dropout=options.recurrent_dropout)
-    ):
+    for index, layer in enumerate(recurrent_stack(config, return_sequences=True)):
         hidden = layer(hidden)
-        if options.dropout:
+        if config.dropout:
             hidden = keras.layers.Dropout(
-                options.dropout, seed=options.seed + index + 1, name=f"dropout_{index}"
+                config.dropout, seed=config.seed + index + 1, name=f"dropout_{index}"
             )(hidden)
-    if getattr(options, "input_skip", False):
+    if options.input_skip:
         # The head also reads the previous character's vector: a direct bigram path.
         hidden = keras.layers.Concatenate(name="input_skip")([hidden, step_inputs])
     logits = keras.layers.Dense(size, dtype="float32", name="logits")(hidden)
@@ -121,6 +131,14 @@ class GradientNormTracker(keras.Model):
 
     def call(self, inputs, training=False):
         return self.core(inputs, training=training)
+
+    def build_weights(self):
+        """Build the model now: a subclassed model is built by its first call.
+
+        `--resume` loads weights into it before any training step; the call
+        runs no dropout, being outside training.
+        """
+        self(keras.ops.zeros((1, 1), "int32"))
 
     def train_step(self, data):
         import tensorflow as tf
@@ -196,7 +214,7 @@ def encode_examples(vocabulary, strings):
 
 def padded(pairs, indices, multiple=1):
     """`(inputs, targets)` int32 arrays of the chosen pairs, padded with 0."""
-    from seqapps.batching import pad
+    from seqapps.training.batching import pad
 
     inputs = pad([pairs[i][0] for i in indices], multiple)
     targets = pad([pairs[i][1] for i in indices], multiple)
@@ -212,13 +230,19 @@ def step_log_probs(model):
 
         @tf.function(input_signature=[spec, spec])
         def run(inputs, targets):
-            logits = tf.cast(model(inputs, training=False), tf.float32)
-            log_softmax = tf.nn.log_softmax(logits)
-            picked = tf.gather(log_softmax, targets, axis=-1, batch_dims=2)
-            return tf.where(targets != CharVocabulary.PAD_ID, picked, 0.0)
+            return log_probs_of_targets(model, inputs, targets)
 
         model._seqapps_step_log_probs = run
     return model._seqapps_step_log_probs
+
+
+def log_probs_of_targets(model, inputs, targets):
+    """`log p(target)` at every position of padded id tensors, 0 at padding (TensorFlow ops)."""
+    import tensorflow as tf
+
+    logits = tf.cast(model(inputs, training=False), tf.float32)
+    picked = tf.gather(tf.nn.log_softmax(logits), targets, axis=-1, batch_dims=2)
+    return tf.where(targets != CharVocabulary.PAD_ID, picked, 0.0)
 
 
 def target_log_probs(model, pairs, batch_size=256):
@@ -247,7 +271,7 @@ def make_sampler(model):
     if getattr(model, "_seqapps_sampler", None) is None:
         import tensorflow as tf
 
-        from seqapps.sampling import RecurrentSampler
+        from seqapps.generation.sampler import RecurrentSampler
 
         vocabulary = vocabulary_of(model)
         embedding = model.get_layer("embedding")

@@ -18,10 +18,7 @@ Examples:
 
 import sys
 
-import numpy as np
-
 from seqapps.cli import (
-    UserError,
     check_flags,
     make_parser,
     non_negative_float,
@@ -32,147 +29,8 @@ from seqapps.cli import (
     require,
     run_main,
 )
-from seqapps.sampling import add_sampling_arguments, check_sampling_options
-from seqapps.tabular import write_records
-
-NEW, SEEN, EMPTY = "new", "in training data", "empty"
-
-
-def _prepare(model, prefix, max_len):
-    """The vocabulary, prefix ids and step limit; `UserError` for a prefix the model cannot take."""
-    from apps.names.model import default_length, vocabulary_of
-
-    vocabulary = vocabulary_of(model)
-    prefix = vocabulary.normalize(prefix or "")
-    unknown = vocabulary.unknown_characters(prefix)
-    if unknown:
-        shown = "".join(sorted(vocabulary.characters))
-        raise UserError(
-            f"--prefix {prefix!r}: character(s) {''.join(unknown)!r} are not in the model's "
-            f"vocabulary of {len(vocabulary.characters)} characters: {shown!r}"
-        )
-    max_len = default_length(vocabulary) if max_len is None else int(max_len)
-    if max_len < 1:
-        raise UserError(f"--max-len must be a positive integer; received {max_len}")
-    if len(prefix) >= max_len and vocabulary.terminated:
-        raise UserError(
-            f"--prefix has {len(prefix)} characters, leaving none to sample within "
-            f"--max-len {max_len}; raise --max-len"
-        )
-    return vocabulary, vocabulary.encode(prefix), max_len
-
-
-def _records(vocabulary, tokens, lengths, log_probs, max_len, reference):
-    records = []
-    for row, length, log_prob in zip(tokens, lengths, log_probs):
-        text = vocabulary.decode(row[:length])
-        record = {
-            "sample": text,
-            "log_prob": float(log_prob),
-            "length": len(text),
-            # Stopped by the end symbol, or cut at --max-len.
-            "ended": bool(vocabulary.terminated and length < max_len),
-        }
-        if reference is not None:
-            if not text:
-                record["novelty"] = EMPTY  # no name at all, so not a new one
-            else:
-                record["novelty"] = SEEN if reference.contains(text) else NEW
-        records.append(record)
-    return records
-
-
-def sample_names(
-    model,
-    count=20,
-    temperature=1.0,
-    top_k=0,
-    top_p=1.0,
-    prefix="",
-    max_len=None,
-    seed=1,
-    reference=None,
-    jit=False,
-):
-    """Sample strings with the shared compiled sampler; returns one dict per sample.
-
-    Each dict has `sample` (the string, prefix included), `log_prob` (its
-    log-probability under the model, end symbol included when it ended),
-    `length`, `ended` (False when cut at `max_len`) and, given a
-    `TrainingReference`, `novelty` (`"new"` or `"in training data"`).
-
-    Args:
-        model: A trained names model.
-        count: Number of samples.
-        temperature: Softmax temperature; 0 is greedy (one sample).
-        top_k: Sample among the k most likely characters (0: all).
-        top_p: Sample among the most likely characters whose probabilities
-            sum to p (1: all).
-        prefix: Characters every sample starts with.
-        max_len: Most characters per sample, prefix included (default: 40
-            for line models, 200 for running text).
-        seed: The same seed gives the same samples.
-        reference: Optional `apps.names.data.TrainingReference`.
-        jit: Compile the sampling loop with XLA.
-
-    Raises:
-        UserError: A bad count, temperature, top-k, top-p or max-len, or a
-            prefix with characters outside the vocabulary.
-    """
-    from apps.names.model import make_sampler
-
-    if count < 1:
-        raise UserError(f"-n must be a positive integer; received {count}")
-    check_sampling_options(temperature, top_k, top_p)
-    vocabulary, prefix_ids, max_len = _prepare(model, prefix, max_len)
-    if temperature == 0:
-        count = 1  # greedy decoding has one answer
-    result = make_sampler(model).generate(
-        count,
-        max_len,
-        prefix=np.asarray(prefix_ids, "int32") if prefix_ids else None,
-        temperature=temperature,
-        top_k=top_k,
-        top_p=top_p,
-        seed=seed,
-        jit=jit,
-    )
-    return _records(vocabulary, result.tokens, result.lengths, result.log_probs, max_len, reference)
-
-
-def beam_names(model, beam=5, prefix="", max_len=None, reference=None, jit=False):
-    """The `beam` most likely completions of `prefix`, best first (same dicts as `sample_names`).
-
-    Raises:
-        UserError: `beam` below 1, a bad max-len, or a prefix with characters
-            outside the vocabulary.
-    """
-    from apps.names.model import make_sampler
-    from seqapps.beam_search import BeamSearch
-
-    if beam is None or beam < 1:
-        raise UserError(f"--beam must be a positive integer; received {beam}")
-    vocabulary, prefix_ids, max_len = _prepare(model, prefix, max_len)
-    sampler = make_sampler(model)
-    if getattr(model, "_seqapps_beam_search", None) is None:
-        model._seqapps_beam_search = BeamSearch(sampler)
-    beams = model._seqapps_beam_search.search(beam, max_len, prefix=prefix_ids, jit=jit)
-    # Sequences through masked ids (padding, unknown) only fill beams wider than the vocabulary.
-    keep = beams.log_probs > -1e8
-    return _records(
-        vocabulary,
-        beams.tokens[keep],
-        beams.lengths[keep],
-        beams.log_probs[keep],
-        max_len,
-        reference,
-    )
-
-
-def novelty_summary(records):
-    """`(new, checked)`: how many samples are new, of those checked (empty ones are not new)."""
-    checked = [r for r in records if "novelty" in r]
-    return sum(r["novelty"] == NEW for r in checked), len(checked)
+from seqapps.generation.sampler import add_sampling_arguments
+from seqapps.text.tables import write_records
 
 
 def build_parser():
@@ -215,7 +73,8 @@ def build_parser():
 
 def main(argv):
     from apps.names import data as names_data
-    from apps.names.model import vocabulary_of
+    from apps.names.generate import EMPTY, beam_names, novelty_summary, sample_names
+    from apps.names.model import mode_of, vocabulary_of
     from seqapps.export import load_model
 
     options = build_parser().parse_args(argv)
@@ -223,10 +82,7 @@ def main(argv):
     model = load_model(options.model, app="names")
     vocabulary = vocabulary_of(model)
     reference, note = names_data.training_reference(
-        options.model,
-        options.training_data,
-        "lines" if vocabulary.terminated else "text",
-        vocabulary.lowercase,
+        options.model, options.training_data, mode_of(vocabulary), vocabulary.lowercase
     )
     if options.beam is not None:
         records = beam_names(

@@ -12,15 +12,21 @@ Examples:
 """
 
 import argparse
-import math
+import dataclasses
 import sys
 
 from apps.names import data as names_data
-from seqapps.cli import UserError, make_parser, require, run_main
-from seqapps.files import write_text
+from seqapps.cli import (
+    make_parser,
+    open_fraction,
+    positive_int,
+    rate,
+    require,
+    run_main,
+)
+from seqapps.errors import UserError
 from seqapps.training import (
     add_training_arguments,
-    check_training_options,
     in_run_directory,
     train_script,
     write_run_config,
@@ -38,6 +44,7 @@ DEFAULTS = {
     "patience": 10,
     "plateau": 3,
     "clipvalue": 5.0,
+    "recurrent_dropout": 0.2,
 }
 
 
@@ -54,7 +61,7 @@ def build_parser():
     source.add_argument("--dev", help="dev data (same mode); default: a seeded split of --data")
     source.add_argument(
         "--dev-fraction",
-        type=float,
+        type=open_fraction,
         default=0.1,
         help="dev share when --dev is not given (text mode: the last part of the text)",
     )
@@ -71,12 +78,11 @@ def build_parser():
         default="embedding",
         help="characters enter as learned embeddings or as one-hot vectors",
     )
-    model.add_argument("--embedding-dim", type=int, default=64, help="character vector size")
     model.add_argument(
-        "--embedding-dropout", type=float, default=0.2, help="dropout of the character vectors"
+        "--embedding-dim", type=positive_int, default=64, help="character vector size"
     )
     model.add_argument(
-        "--recurrent-dropout", type=float, default=0.2, help="dropout on recurrent connections"
+        "--embedding-dropout", type=rate, default=0.2, help="dropout of the character vectors"
     )
     model.add_argument(
         "--input-skip",
@@ -107,7 +113,6 @@ def _check_options(options):
             "--bidirectional cannot be used: a language model predicts each character from the "
             "ones before it only"
         )
-    check_training_options(options)
     if options.no_clip:
         options.clipvalue = options.clipnorm = None
     elif options.clipnorm and options.clipvalue:
@@ -117,52 +122,27 @@ def _check_options(options):
                 "clip by value or by norm, not both"
             )
         options.clipvalue = None  # clipping by norm replaces the default clipping by value
-    if options.embedding_dim <= 0:
-        raise UserError(
-            f"--embedding-dim must be a positive integer; received {options.embedding_dim}"
-        )
     if options.window < 2:
         raise UserError(f"--window must be at least 2; received {options.window}")
-    for name in ("embedding_dropout", "recurrent_dropout"):
-        value = getattr(options, name)
-        if not 0.0 <= value < 1.0:
-            raise UserError(f"--{name.replace('_', '-')} must be in [0, 1); received {value}")
 
 
-def _load_data(options):
-    train_set = names_data.load(options.data, options.mode, options.lowercase)
-    if options.dev:
-        dev_set = names_data.load(options.dev, options.mode, options.lowercase)
-    else:
-        window = options.window if options.mode == "text" else None
-        train_set, dev_set = names_data.split(train_set, options.dev_fraction, options.seed, window)
-    return train_set, dev_set
-
-
-def train(options):
-    """Train from parsed options; returns the metrics of the kept epoch."""
+def train(options, config):
+    """Train from parsed options and their `TrainingConfig`; returns the kept epoch's metrics."""
     _check_options(options)
-    return in_run_directory(options, lambda run_dir: _train(options, run_dir))
+    config = dataclasses.replace(config, clipvalue=options.clipvalue, clipnorm=options.clipnorm)
+    return in_run_directory(options, lambda run_dir: _train(options, config, run_dir))
 
 
-def _examples(corpus, options, offset=0):
-    if corpus.mode == "lines":
-        return corpus.strings
-    # Windows one character longer than the model's input: the last is only a target.
-    return names_data.windows(corpus.text, options.window + 1, offset)
-
-
-def _train(options, run_dir):
+def _train(options, config, run_dir):
     from seqapps.training import Trainer, make_optimizer, run_config, save_run, setup_runtime
 
-    train_set, dev_set = _load_data(options)
-    strategy = setup_runtime(options)
-
-    import tensorflow as tf
+    train_set, dev_set = names_data.train_and_dev(options, config.seed)
+    strategy = setup_runtime(config)
 
     from apps.names import model as names_model
-    from seqapps.batching import bucketed_batches, dataset_from_batches
-    from seqapps.layers import CharVocabulary
+    from apps.names.batches import training_batches
+    from apps.names.exporting import export
+    from apps.names.scoring import Likelihood
 
     characters = names_data.characters(train_set)
     print(
@@ -170,70 +150,44 @@ def _train(options, run_dir):
         f"of {dev_set.source}; {len(characters)} distinct characters",
         file=sys.stderr,
     )
-    vocabulary = CharVocabulary(
-        characters,
-        lowercase=options.lowercase,
-        terminated=options.mode == "lines",
-        name="vocabulary",
-    )
-    dev_pairs = names_model.encode_examples(vocabulary, _examples(dev_set, options))
-    unknown = sum(pair[1].count(CharVocabulary.UNKNOWN_ID) for pair in dev_pairs)
+    vocabulary = names_model.make_vocabulary(characters, options.mode, options.lowercase)
+    dev = Likelihood(vocabulary, names_data.examples(dev_set, options.window))
+    unknown = dev.unknown_targets()
     if unknown:
         print(f"Dev data has {unknown} character(s) unseen in training", file=sys.stderr)
-    multiple = 8 if options.jit else 1
-    signature = (tf.TensorSpec((None, None), tf.int32), tf.TensorSpec((None, None), tf.int32))
-
-    def train_batches(epoch, skip=0):
-        # Text mode shifts the window boundaries every epoch.
-        offset = epoch * 7919 % options.window if options.mode == "text" else 0
-        pairs = names_model.encode_examples(vocabulary, _examples(train_set, options, offset))
-        batches = bucketed_batches(
-            [len(pair[0]) for pair in pairs], options.batch_size, seed=options.seed + epoch
-        )
-        # Making a batch draws no random numbers: a resumed epoch just leaves the first out.
-        return dataset_from_batches(
-            batches[skip:], lambda idx: names_model.padded(pairs, idx, multiple), signature
-        )
-
-    dev_characters = sum(len(pair[1]) for pair in dev_pairs)
 
     def evaluate_dev(trainable):
-        values = names_model.target_log_probs(trainable.core, dev_pairs)
-        nll = -float(sum(v.sum() for v in values)) / dev_characters
-        return {"nll": nll, "bits_per_char": nll / math.log(2), "perplexity": math.exp(nll)}
+        return dev(trainable.core)
 
     with strategy.scope():
-        core = names_model.build_core(vocabulary, options)
+        core = names_model.build_core(vocabulary, options, config)
         trainable = names_model.GradientNormTracker(core)
-        trainable.compile(optimizer=make_optimizer(options), jit_compile=bool(options.jit))
-        # A subclassed model is built by its first call; `--resume` loads weights into it
-        # before any training step, so build it here (no dropout runs outside training).
-        trainable(tf.zeros((1, 1), tf.int32))
+        trainable.compile(optimizer=make_optimizer(config), jit_compile=config.jit)
+        trainable.build_weights()
     if not options.dev and dev_set.mode == "lines":
         # The split's dev lines, so `evaluate --data RUN/dev.txt` reproduces the dev numbers.
-        write_text(run_dir / "dev.txt", "".join(f"{line}\n" for line in dev_set.strings))
-    config = run_config(options, {"data": options.data, "dev": options.dev})
-    config["characters"] = characters
-    write_run_config(run_dir, options, config)
+        names_data.write_lines(run_dir / "dev.txt", dev_set.strings)
+    record = run_config(options, {"data": options.data, "dev": options.dev})
+    record["characters"] = characters
+    write_run_config(run_dir, options, record)
 
-    trainer = Trainer(trainable, run_dir, options, train_batches, evaluate_dev, "nll", mode="min")
+    train_batches = training_batches(train_set, vocabulary, options.window, config)
+    trainer = Trainer(trainable, run_dir, config, train_batches, evaluate_dev, "nll", mode="min")
     best = trainer.fit()
 
     # The kept weights are in `core`; write the run's files.
     dev_metrics = evaluate_dev(trainable)
     metrics = {
         "epoch": best["epoch"],
-        "dev": {**dev_metrics, "characters": dev_characters, "examples": len(dev_pairs)},
-        "train_examples": len(_examples(train_set, options)),
+        "dev": {**dev_metrics, "characters": dev.characters, "examples": dev.examples},
+        "train_examples": len(names_data.examples(train_set, options.window)),
         "grad_norm_max": max(row.get("grad_norm_max", 0.0) for row in trainer.history),
     }
-    from apps.names.export import export
-
     summary = (
         f"dev NLL {dev_metrics['nll']:.4f} nats per character "
         f"({dev_metrics['bits_per_char']:.3f} bits, perplexity {dev_metrics['perplexity']:.2f})"
     )
-    save_run(run_dir, trainer, core, metrics, "nll", None if options.no_export else export, summary)
+    save_run(run_dir, trainer, core, metrics, "nll", None if config.no_export else export, summary)
     return metrics
 
 

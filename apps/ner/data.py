@@ -16,7 +16,7 @@ one token per row, columns `Sentence #`, `Word`, `Tag`, where the sentence id is
 only on the first row of each sentence.
 
 Tags are `O` or `PREFIX-TYPE` in IOB1, IOB2 or BIOES; the scheme is detected per file
-(`seqapps.tagging.detect_scheme`) unless given. A tag the scheme does not have, or a
+(`seqapps.text.tagging.detect_scheme`) unless given. A tag the scheme does not have, or a
 transition it forbids (I-X after O in IOB2), is an error naming the line; `lenient=True`
 repairs the transitions instead (I-X after O becomes B-X, as `conlleval` reads it) and
 counts the tags it changed.
@@ -24,11 +24,12 @@ counts the tags it changed.
 
 import dataclasses
 import re
+import sys
 from pathlib import Path
 
-from seqapps import tagging
-from seqapps.cli import UserError
-from seqapps.tabular import is_table, read_table, read_text_file
+from seqapps.errors import UserError
+from seqapps.text import tagging
+from seqapps.text.tables import is_table, read_table, read_text_file
 
 DOCSTART = "-DOCSTART-"
 CSV_COLUMNS = {"sentence": "Sentence #", "word": "Word", "tag": "Tag"}
@@ -293,6 +294,12 @@ def load(
     if with_tags:
         check_tags(corpus, scheme, lenient)
     return corpus
+
+
+def report_repairs(corpus):
+    """Say on stderr how many tags `lenient` reading repaired in `corpus`, if any."""
+    if corpus.repairs:
+        print(f"{corpus.source}: repaired {corpus.repairs} tag(s) (--lenient)", file=sys.stderr)
 
 
 def split(corpus, dev_fraction, seed):

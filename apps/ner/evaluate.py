@@ -1,7 +1,7 @@
 """Evaluate a trained NER model on labelled data with CoNLL's entity-level rules.
 
 An entity counts as found only if the prediction has the same type and exactly the same
-tokens (`seqapps.tagging.entity_scores`; both sides converted to IOB2, so this equals
+tokens (`seqapps.text.tagging.entity_scores`; both sides converted to IOB2, so this equals
 seqeval's strict IOB2 mode and conlleval). Prints one JSON object on stdout (micro
 precision, recall and F1, per-type scores, counts, token accuracy) and a conlleval-like
 report on stderr. --conll-out writes `token gold predicted` lines (IOB2, a blank line
@@ -15,60 +15,12 @@ Example:
 import json
 import sys
 
-from apps.ner import data as ner_data
-from seqapps import tagging
-from seqapps.cli import UserError, make_parser, positive_int, require, run_main
-
-
-def evaluate_corpus(model, corpus, batch_size=64, conll_out=None):
-    """Entity scores of `model` on a loaded `Corpus` (with tags)."""
-    from apps.ner.model import describe
-    from apps.ner.predict import tag_sentences
-
-    known = {tagging.split_tag(tag)[1] for tag in describe(model)["tags"]} - {None}
-    unseen = sorted(set(corpus.entity_types()) - known)
-    if unseen:
-        raise UserError(
-            f"{corpus.source}: entity type(s) {unseen} were never seen by the model "
-            f"(it knows {sorted(known)})"
-        )
-    gold = corpus.converted("IOB2")
-    predicted = [r["tags"] for r in tag_sentences(model, corpus.sentences, batch_size)]
-    scores = tagging.entity_scores(gold, predicted)
-    scores["data"] = corpus.source
-    scores["data_scheme"] = corpus.scheme
-    if conll_out:
-        from seqapps.files import write_text
-
-        lines = []
-        for tokens, gold_tags, predicted_tags in zip(corpus.sentences, gold, predicted):
-            lines += [f"{t} {g} {p}" for t, g, p in zip(tokens, gold_tags, predicted_tags)]
-            lines.append("")
-        write_text(conll_out, "\n".join(lines) + "\n")
-    return scores
-
-
-def evaluate_file(
-    model,
-    path,
-    word_col=None,
-    tag_col=None,
-    sentence_col=None,
-    scheme=None,
-    lenient=False,
-    batch_size=64,
-    conll_out=None,
-):
-    """Entity scores of `model` on a labelled file (any format `train` reads)."""
-    corpus = ner_data.load(path, word_col, tag_col, sentence_col, scheme, lenient)
-    if corpus.repairs:
-        print(f"{corpus.source}: repaired {corpus.repairs} tag(s) (--lenient)", file=sys.stderr)
-    return evaluate_corpus(model, corpus, batch_size, conll_out)
+from apps.ner.data import report_repairs
+from apps.ner.options import add_data_arguments, load_corpus
+from seqapps.cli import make_parser, positive_int, require, run_main
 
 
 def build_parser():
-    from apps.ner.train import add_data_arguments
-
     parser = make_parser("apps.ner.evaluate", __doc__)
     parser.add_argument("--model", help="run directory or .keras file")
     parser.add_argument("--data", help="labelled data: a CoNLL file or a CSV/TSV/JSONL table")
@@ -81,20 +33,14 @@ def build_parser():
 
 
 def main(argv):
+    from apps.ner.evaluation import evaluate_corpus
     from seqapps.export import load_model
+    from seqapps.text import tagging
 
     options = build_parser().parse_args(argv)
     require(options, "model", "data")
-    corpus = ner_data.load(
-        options.data,
-        options.word_col,
-        options.tag_col,
-        options.sentence_col,
-        options.scheme,
-        options.lenient,
-    )
-    if corpus.repairs:
-        print(f"{corpus.source}: repaired {corpus.repairs} tag(s) (--lenient)", file=sys.stderr)
+    corpus = load_corpus(options.data, options)
+    report_repairs(corpus)
     model = load_model(options.model, app="ner")
     scores = evaluate_corpus(model, corpus, options.batch_size, options.conll_out)
     print(tagging.format_scores(scores), file=sys.stderr)

@@ -27,9 +27,9 @@ The feature layers (`TokenFeatures`, `CharEncoder`, `ArgmaxTags`) and the `CRF` 
 import keras
 
 from seqapps.layers import CRF, ArgmaxTags, CharEncoder, ClassLabels, CRFLoss, TokenFeatures
+from seqapps.layers.stacking import recurrent_stack
 from seqapps.layers.token_features import CASINGS, casing_classes, clip_characters, normalize_words
 from seqapps.losses import TokenCrossentropy
-from seqapps.training import recurrent_stack
 
 __all__ = [
     "CASINGS",
@@ -43,20 +43,21 @@ __all__ = [
 ]
 
 
-def build_tagger(features, tags, scheme, options, embedding_matrix=None):
+def build_tagger(features, tags, scheme, options, config, embedding_matrix=None):
     """The training and inference models over ids (see the module docstring).
 
     Args:
         features: The `TokenFeatures` layer (for the vocabulary sizes).
         tags: Tag names, in id order.
         scheme: Their scheme (for the CRF's constraints).
-        options: Parsed training options.
+        options: The script's model options (`word_dim`, `casing_dim`, `char_*`, `crf`).
+        config: The `TrainingConfig` (the recurrent stack, `dropout`, `seed`).
         embedding_matrix: Optional initial word vectors `(words, dim)`.
 
     Returns:
         `(training_model, inference_model, loss)`.
     """
-    from seqapps import tagging
+    from seqapps.text import tagging
 
     word_ids = keras.Input((None,), dtype="int32", name="word_ids")
     casing_ids = keras.Input((None,), dtype="int32", name="casing_ids")
@@ -88,20 +89,18 @@ def build_tagger(features, tags, scheme, options, embedding_matrix=None):
                 options.char_dim,
                 options.char_units,
                 options.char_cell,
-                seed=options.seed,
+                seed=config.seed,
                 name="char_encoder",
             )(char_ids)
         )
     # Each part masks the padding (word id 0, casing class 0, no characters).
     hidden = parts[0] if len(parts) == 1 else keras.layers.Concatenate(name="token_vectors")(parts)
-    if options.dropout:
-        hidden = keras.layers.Dropout(options.dropout, name="input_dropout")(hidden)
-    for layer in recurrent_stack(
-        options, return_sequences=True, recurrent_dropout=options.recurrent_dropout
-    ):
+    if config.dropout:
+        hidden = keras.layers.Dropout(config.dropout, name="input_dropout")(hidden)
+    for layer in recurrent_stack(config, return_sequences=True):
         hidden = layer(hidden)
-    if options.dropout:
-        hidden = keras.layers.Dropout(options.dropout, name="output_dropout")(hidden)
+    if config.dropout:
+        hidden = keras.layers.Dropout(config.dropout, name="output_dropout")(hidden)
     scores = keras.layers.Dense(len(tags), dtype="float32", name="tag_scores")(hidden)
     inputs = [word_ids, casing_ids, char_ids]
     if options.crf:
@@ -147,13 +146,14 @@ def describe(model):
     """What predict/evaluate/export need to know about an end-to-end NER model.
 
     Returns:
-        A dict: `tags` (names in id order), `scheme` (the internal scheme: BIOES if any tag
-        has an E-/S- prefix, else IOB2), `crf` (whether it decodes with a CRF).
+        A dict: `tags` (names in id order), `entity_types` (the types of those tags,
+        sorted), `scheme` (the internal scheme: BIOES if any tag has an E-/S- prefix, else
+        IOB2), `crf` (whether it decodes with a CRF), `features` (its `TokenFeatures`).
 
     Raises:
         ValueError: Not an end-to-end NER model.
     """
-    from seqapps import tagging
+    from seqapps.text import tagging
 
     labels = features = None
     for layer in model.layers:
@@ -172,6 +172,7 @@ def describe(model):
     )
     return {
         "tags": labels,
+        "entity_types": sorted({tagging.split_tag(tag)[1] for tag in labels} - {None}),
         "scheme": "BIOES" if prefixes & {"E", "S"} else "IOB2",
         "crf": crf,
         "features": features,
@@ -184,7 +185,7 @@ def load_model(value):
     Raises:
         UserError: Not a model file, or not an NER model (the message names it).
     """
-    from seqapps.cli import UserError
+    from seqapps.errors import UserError
     from seqapps.export import load_model as load_keras_model
 
     model = load_keras_model(value)

@@ -11,8 +11,8 @@ import dataclasses
 import re
 from pathlib import Path
 
-from seqapps.cli import UserError
-from seqapps.tabular import is_table, read_table, read_text_file
+from seqapps.errors import UserError
+from seqapps.text.tables import is_table, read_table, read_text_file
 
 SST5_LABELS = ("very negative", "negative", "neutral", "positive", "very positive")
 SST2_LABELS = ("negative", "positive")
@@ -264,6 +264,54 @@ def split(data, dev_fraction, seed):
         [data.texts[i] for i in idx], [data.labels[i] for i in idx], data.source, data.label_order
     )
     return pick(order[dev_count:]), pick(order[:dev_count])
+
+
+def train_and_dev(options, seed):
+    """The training and dev `LabelledTexts` of parsed training options, and the class names.
+
+    Reads `data`, `dev`, `text_col`, `label_col`, `classes`, `sst_phrases`,
+    `all_phrase_occurrences` and `dev_fraction`. Without `dev` the dev set is a
+    split of the data, drawn with `seed`.
+
+    Raises:
+        UserError: SST phrases without a dev file (a random split would put
+            parts of dev sentences in training), dev labels that training
+            lacks, or fewer than two classes.
+    """
+    train_set = load(
+        options.data,
+        options.text_col,
+        options.label_col,
+        options.classes,
+        options.sst_phrases,
+        unique_phrases=not options.all_phrase_occurrences,
+    )
+    if options.dev:
+        dev_set = load(options.dev, options.text_col, options.label_col, options.classes, False)
+    elif options.sst_phrases:
+        raise UserError(
+            "--sst-phrases needs --dev (an SST dev file): a random split of phrases would put "
+            "parts of dev sentences in training"
+        )
+    else:
+        if not 0.0 < options.dev_fraction < 1.0:
+            raise UserError(f"--dev-fraction must be in (0, 1); received {options.dev_fraction}")
+        train_set, dev_set = split(train_set, options.dev_fraction, seed)
+    labels = label_names(train_set)
+    unseen = sorted(set(dev_set.labels) - set(labels))
+    if unseen:
+        raise UserError(f"{dev_set.source}: label(s) {unseen} do not occur in the training data")
+    if len(labels) < 2:
+        raise UserError(f"{train_set.source}: needs at least two classes; found {labels}")
+    return train_set, dev_set, labels
+
+
+def class_ids(labels, names):
+    """The class index of every label, in the order of `names`."""
+    import numpy as np
+
+    index = {name: i for i, name in enumerate(names)}
+    return np.array([index[label] for label in labels], dtype="int32")
 
 
 def is_ordinal(labels):

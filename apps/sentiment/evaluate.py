@@ -14,36 +14,10 @@ import json
 import sys
 from pathlib import Path
 
-import numpy as np
-
-from apps.sentiment import data as sentiment_data
-from seqapps.cli import UserError, make_parser, positive_int, require, run_main
+from seqapps.cli import make_parser, positive_int, require, run_main
 
 # The confusion matrix evaluate writes into a run directory (training writes confusion.png).
 EVAL_PLOT = "confusion-eval.png"
-
-
-def evaluate_file(model, path, text_col="text", label_col="label", batch_size=256):
-    """Metrics of `model` on a labelled file (any format `train` reads)."""
-    from apps.sentiment.model import class_labels
-    from apps.sentiment.predict import predict_texts
-    from seqapps.metrics import classification_report
-
-    labels = class_labels(model).labels
-    classes = 2 if len(labels) == 2 else 5
-    dataset = sentiment_data.load(path, text_col, label_col, classes=classes)
-    index = {name: i for i, name in enumerate(labels)}
-    unknown = sorted(set(dataset.labels) - set(labels))
-    if unknown:
-        raise UserError(
-            f"{path}: label(s) {unknown} were never seen by the model (it knows {labels})"
-        )
-    truth = np.array([index[label] for label in dataset.labels])
-    records = predict_texts(model, dataset.texts, batch_size)
-    predicted = np.array([index[r["label"]] for r in records])
-    report = classification_report(truth, predicted, labels)
-    report["data"] = str(path)
-    return report
 
 
 def build_parser():
@@ -62,9 +36,10 @@ def build_parser():
 
 
 def main(argv):
-    from seqapps import plots
+    from apps.sentiment.classify import evaluate_file
     from seqapps.export import load_model
     from seqapps.metrics import format_report
+    from seqapps.training import plots
 
     options = build_parser().parse_args(argv)
     require(options, "model", "data")

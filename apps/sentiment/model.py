@@ -13,8 +13,8 @@ Two models share their layers:
 import keras
 
 from seqapps.layers import ClassLabels, MaskedGlobalPooling1D
-from seqapps.text import OOV, PAD, standardize
-from seqapps.training import recurrent_stack
+from seqapps.layers.stacking import recurrent_stack
+from seqapps.text.words import OOV, PAD, standardize
 
 POOLINGS = ("last", "max", "mean", "max_mean")
 
@@ -32,7 +32,46 @@ def make_vectorizer(vocabulary):
     )
 
 
-def build_member(vocabulary_size, num_classes, options, embedding_matrix=None, index=0):
+def fit_vectorizer(texts, max_size=None, min_count=1):
+    """A `make_vectorizer` whose vocabulary is the words of the training texts.
+
+    Args:
+        texts: The training texts.
+        max_size: Keep at most this many words, the most frequent (`--max-vocab`).
+        min_count: Keep words seen at least this often (`--min-count`).
+    """
+    from seqapps.text.words import build_vocabulary, tokenize
+
+    return make_vectorizer(
+        build_vocabulary(tokenize(texts), max_size=max_size, min_count=min_count)
+    )
+
+
+def pretrained_embeddings(vectorizer, path):
+    """Initial word vectors for the vectorizer's vocabulary from a GloVe/word2vec text file.
+
+    Returns:
+        `(matrix, found, words)`: the `(words, dim)` matrix, how many words
+        had a vector and how many words the vocabulary has.
+    """
+    from seqapps.text.words import load_word_vectors
+
+    vocabulary = vectorizer.get_vocabulary()
+    matrix, found = load_word_vectors(path, vocabulary)
+    return matrix, found, len(vocabulary)
+
+
+def training_losses(members):
+    """The `compile` loss and metrics of `build_core`'s trainable model with this many members."""
+    if members == 1:
+        return {"loss": "sparse_categorical_crossentropy", "metrics": ["accuracy"]}
+    return {
+        "loss": ["sparse_categorical_crossentropy"] * members,
+        "metrics": [["accuracy"]] * members,
+    }
+
+
+def build_member(vocabulary_size, num_classes, options, config, embedding_matrix=None, index=0):
     """One classifier: token ids `(batch, time)` -> class probabilities `(batch, classes)`.
 
     Embedding (masking id 0) -> channel dropout -> seqapps recurrent stack ->
@@ -51,7 +90,7 @@ def build_member(vocabulary_size, num_classes, options, embedding_matrix=None, i
         embeddings_initializer=initializer,
         name="embedding",
     )(ids)
-    seed = options.seed + 1000 * index
+    seed = config.seed + 1000 * index
     if options.embedding_dropout:
         # Drops whole embedding channels for a sentence, a stronger
         # regulariser than element dropout for word vectors.
@@ -59,17 +98,12 @@ def build_member(vocabulary_size, num_classes, options, embedding_matrix=None, i
             options.embedding_dropout, seed=seed, name="embedding_dropout"
         )(hidden)
     pooling = options.pooling
-    for layer in recurrent_stack(
-        options,
-        return_sequences=pooling != "last",
-        recurrent_dropout=options.recurrent_dropout,
-        seed=seed,
-    ):
+    for layer in recurrent_stack(config, return_sequences=pooling != "last", seed=seed):
         hidden = layer(hidden)
     if pooling != "last":
         hidden = MaskedGlobalPooling1D(pooling, name="pooling")(hidden)
-    if options.dropout:
-        hidden = keras.layers.Dropout(options.dropout, seed=seed, name="dropout")(hidden)
+    if config.dropout:
+        hidden = keras.layers.Dropout(config.dropout, seed=seed, name="dropout")(hidden)
     if options.hidden_units:
         hidden = keras.layers.Dense(options.hidden_units, activation="relu", name="hidden")(hidden)
     probabilities = keras.layers.Dense(
@@ -78,7 +112,7 @@ def build_member(vocabulary_size, num_classes, options, embedding_matrix=None, i
     return keras.Model(ids, probabilities, name=f"member_{index}")
 
 
-def build_core(vocabulary_size, num_classes, options, embedding_matrix=None):
+def build_core(vocabulary_size, num_classes, options, config, embedding_matrix=None):
     """The classifier on token ids, and the model that trains it.
 
     With `--ensemble N` (N > 1) there are N independent members (different
@@ -91,7 +125,7 @@ def build_core(vocabulary_size, num_classes, options, embedding_matrix=None):
         `fit` trains); `core` maps ids to the (averaged) probabilities.
     """
     members = [
-        build_member(vocabulary_size, num_classes, options, embedding_matrix, index)
+        build_member(vocabulary_size, num_classes, options, config, embedding_matrix, index)
         for index in range(options.ensemble)
     ]
     ids = keras.Input((None,), dtype="int32", name="token_ids")

@@ -9,13 +9,14 @@ CELL_LAYERS = {"lstm": LSTM, "gru": GRU, "rnn": SimpleRNN}
 
 
 def recurrent_stack(
-    config, return_sequences, name="recurrent", dropout=0.0, recurrent_dropout=None
+    config, return_sequences, name="recurrent", dropout=0.0, recurrent_dropout=None, seed=None
 ):
     """The recurrent layers a `seqapps.training.TrainingConfig` names.
 
     `config.cell` (`lstm`, `gru` or `rnn`), `config.units` and `config.layers` give the
     layers, each wrapped in `Bidirectional` when `config.bidirectional`; layer `i` is
-    seeded with `config.seed + i`, so its dropout masks are reproducible.
+    seeded with `seed + i` (`seed` defaults to `config.seed`), so its dropout masks
+    are reproducible.
 
     Args:
         config: The `TrainingConfig` (or any object with those fields).
@@ -25,6 +26,7 @@ def recurrent_stack(
         dropout: Dropout on each layer's inputs.
         recurrent_dropout: Dropout on the recurrent connections (default
             `config.recurrent_dropout`).
+        seed: The first layer's seed (default `config.seed`), e.g. one per ensemble member.
 
     Returns:
         A list of layers to apply in order.
@@ -38,6 +40,8 @@ def recurrent_stack(
     """
     if recurrent_dropout is None:
         recurrent_dropout = config.recurrent_dropout
+    if seed is None:
+        seed = config.seed
     layer_class = CELL_LAYERS[config.cell]
     layers = []
     for index in range(config.layers):
@@ -47,7 +51,7 @@ def recurrent_stack(
             return_sequences=return_sequences or not last,
             dropout=dropout,
             recurrent_dropout=recurrent_dropout,
-            seed=config.seed + index,
+            seed=seed + index,
             name=f"{name}_{index}",
         )
         if config.bidirectional:

@@ -234,7 +234,12 @@ def add_training_arguments(parser, **defaults):
     unknown = sorted(set(defaults) - set(fields))
     if unknown:
         raise TypeError(f"unknown training default(s) {unknown}; known: {sorted(fields)}")
-    groups = {key: parser.add_argument_group(title) for key, title in _GROUPS.items()}
+    # A script's own group of the same title (its "model" flags) takes the shared ones too.
+    existing = {group.title: group for group in parser._action_groups}
+    groups = {
+        key: existing.get(title) or parser.add_argument_group(title)
+        for key, title in _GROUPS.items()
+    }
     for name, field in fields.items():
         meta = dict(field.metadata)
         kwargs = {"default": defaults.get(name, field.default), "help": meta.pop("help")}

@@ -5,10 +5,10 @@ from types import SimpleNamespace
 import keras
 import numpy as np
 
+from apps.jazz.generate import improvise
 from apps.jazz.model import build_model, metrical_positions
-from apps.jazz.predict import improvise
 from seqapps import music
-from seqapps.training import inference_function
+from seqapps.training import TrainingConfig, inference_function
 
 BARS, BEATS = 2, 4
 PITCH_CLASSES = {0, 4, 7, 10}  # C7
@@ -24,7 +24,7 @@ def note_friendly_model():
         recurrent_dropout=0.0, seed=4, input_skip=True,
     )  # fmt: skip
     keras.utils.set_random_seed(4)
-    model = build_model(options)
+    model = build_model(options, TrainingConfig.from_options(options))
     head = model.get_layer("next_token")
     kernel = 0.1 * np.random.default_rng(5).normal(size=head.kernel.shape).astype("float32")
     bias = np.zeros(music.VOCAB_SIZE, "float32")

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from seqapps import music
-from seqapps.cli import UserError
+from seqapps.errors import UserError
 from seqapps.music import Note
 
 

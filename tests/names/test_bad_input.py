@@ -9,7 +9,10 @@ import pytest
 from support.cli import check_one_line, run
 from support.foreign import expected_app, foreign_model_argv, foreign_scripts
 
-from apps.names import evaluate, export, predict, train
+# The script module: `from apps.names import export` is the Python API's function.
+import apps.names.export as export
+from apps.names import data as names_data
+from apps.names import evaluate, generate, predict, train
 from seqapps.cli import run_main
 
 TINY = ["--units", "8", "--embedding-dim", "4", "--epochs", "1", "--no-export"]
@@ -70,7 +73,7 @@ def test_one_line_file_is_training_data_with_a_dev_file(tmp_path, names_file):
     one = tmp_path / "one.txt"
     one.write_text("Alraptor\n", encoding="utf-8")
     options = train.build_parser().parse_args(["--data", str(one), "--dev", str(names_file)])
-    train_set, dev_set = train._load_data(options)
+    train_set, dev_set = names_data.train_and_dev(options, options.seed)
     assert train_set.strings == ["Alraptor"] and len(dev_set) == 160
 
 
@@ -132,13 +135,13 @@ def test_empty_samples_are_not_new_names():
     corpus = SimpleNamespace(strings=["ab", "ba"], mode="lines")
     reference = TrainingReference(corpus, "two names")
     tokens = np.array([vocabulary.encode("ab") + [1], [1, 0, 0], vocabulary.encode("cab")])
-    records = predict._records(vocabulary, tokens, [2, 0, 3], [-1.0, -0.5, -2.0], 10, reference)
+    records = generate._records(vocabulary, tokens, [2, 0, 3], [-1.0, -0.5, -2.0], 10, reference)
     assert [(r["sample"], r["novelty"]) for r in records] == [
         ("ab", "in training data"),
         ("", "empty"),
         ("cab", "new"),
     ]
-    assert predict.novelty_summary(records) == (1, 3)
+    assert generate.novelty_summary(records) == (1, 3)
 
 
 @pytest.mark.slow

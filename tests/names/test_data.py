@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from apps.names import data as names_data
-from seqapps.cli import UserError
+from seqapps.errors import UserError
 from seqapps.layers import CharVocabulary
 
 

@@ -6,6 +6,7 @@ import pytest
 from apps import names
 from apps.names.model import make_sampler, vocabulary_of
 from seqapps.layers import CharVocabulary
+from seqapps.training import TrainingConfig
 
 
 def _by_hand(model, text):
@@ -112,7 +113,7 @@ def test_running_text_models_score_without_an_end_symbol_and_sample_to_the_limit
 
     options = build_parser().parse_args(["--units", "8", "--embedding-dim", "4", "--seed", "3"])
     vocabulary = CharVocabulary(list("ab \n"), terminated=False, name="vocabulary")
-    untrained = build_core(vocabulary, options)
+    untrained = build_core(vocabulary, options, TrainingConfig.from_options(options))
     [record] = names.score_strings(untrained, ["ab a\n"])
     assert [c for c, _ in record["characters"]] == list("ab a\n")
     ids = vocabulary.encode("ab a\n")
@@ -138,7 +139,7 @@ def test_input_skip_models_sample_beam_and_score_like_the_keras_model(tmp_path):
         ["--units", "8", "--embedding-dim", "4", "--seed", "3", "--input-skip"]
     )
     vocabulary = CharVocabulary(list("abcd"), name="vocabulary")
-    built = build_core(vocabulary, options)
+    built = build_core(vocabulary, options, TrainingConfig.from_options(options))
     built.save(tmp_path / "model.keras")
     untrained = load_model(str(tmp_path / "model.keras"))
     assert has_input_skip(untrained) and make_sampler(untrained).head_sees_inputs

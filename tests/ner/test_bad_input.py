@@ -11,7 +11,9 @@ from support.cli import check_one_line, run
 from support.foreign import foreign_model_argv, foreign_scripts
 from support.ner import synthetic_sentences, write_conll
 
-from apps.ner import evaluate, export, predict, train
+# The script module: `from apps.ner import export` is the Python API's function.
+import apps.ner.export as export
+from apps.ner import evaluate, predict, train
 from seqapps.cli import run_main
 
 QUICK = ["--epochs", "1", "--units", "4", "--word-dim", "4", "--char-units", "2", "--no-export"]

@@ -8,8 +8,8 @@ from conftest import data_dir
 from support.ner import TINY
 
 from apps import ner
-from seqapps import tagging
 from seqapps.cli import run_main
+from seqapps.text import tagging
 
 # Every test trains a model or starts a process.
 pytestmark = pytest.mark.slow
@@ -136,7 +136,7 @@ def test_fresh_process_load_gives_the_same_tags(ner_run, ner_model, run_python):
 def test_export_script_and_saved_model_without_seqapps(
     ner_run, ner_model, run_python, tmp_path, capsys
 ):
-    from apps.ner import export
+    import apps.ner.export as export  # the script; `apps.ner.export` is the API's function
 
     out = tmp_path / "exported"
     written = run_script(capsys, export, ["--model", str(ner_run), "--out", str(out)])

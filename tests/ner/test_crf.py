@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from seqapps import tagging
 from seqapps.layers import CRF, CRFLoss
+from seqapps.text import tagging
 
 K, T = 4, 4
 MASK = np.array([[1, 1, 1, 1], [1, 1, 1, 0], [1, 0, 0, 0], [0, 1, 0, 1], [0, 0, 0, 0]], bool)

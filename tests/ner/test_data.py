@@ -7,8 +7,8 @@ from conftest import data_dir
 from support.ner import synthetic_sentences, tags_of, write_conll, write_gmb_csv, write_wnut
 
 from apps.ner import data
-from seqapps import tagging
-from seqapps.cli import UserError
+from seqapps.errors import UserError
+from seqapps.text import tagging
 
 CONLL = """-DOCSTART- -X- O O
 

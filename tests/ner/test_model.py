@@ -5,9 +5,9 @@ import pytest
 import tensorflow as tf
 
 from apps import ner
-from apps.ner.export import graph_tokenize
+from apps.ner.exporting import graph_tokenize
 from apps.ner.model import CASINGS, casing_classes, clip_characters, describe
-from seqapps import tagging
+from seqapps.text import tagging
 
 
 @pytest.mark.slow

@@ -1,11 +1,11 @@
-"""seqapps.tagging: scheme detection, conversion round trips, spans, transitions, scores."""
+"""seqapps.text.tagging: scheme detection, conversion round trips, spans, transitions, scores."""
 
 import itertools
 import random
 
 import pytest
 
-from seqapps import tagging
+from seqapps.text import tagging
 
 SCHEMES = ("IOB1", "IOB2", "BIOES")
 

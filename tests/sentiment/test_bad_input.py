@@ -12,9 +12,11 @@ from support.cli import check_one_line, run
 from support.foreign import expected_app, foreign_model_argv, foreign_scripts
 from support.sentiment import synthetic_rows, write_csv
 
-from apps.sentiment import evaluate, export, predict, train
+# The script module: `from apps.sentiment import export` is the Python API's function.
+import apps.sentiment.export as export
+from apps.sentiment import classify, evaluate, predict, train
 from seqapps.cli import run_main
-from seqapps.tabular import read_inputs, write_records
+from seqapps.text.tables import read_inputs, write_records
 
 TINY = ["--epochs", "1", "--units", "4", "--embedding-dim", "4", "--no-export"]
 
@@ -223,9 +225,9 @@ def test_predict_api_refuses_a_batch_size_below_one(trained_run):
     texts = ["superb story", "terrible plot", "the film", ""]
     for bad in (0, -1):
         with pytest.raises(ValueError, match="batch_size must be a positive integer"):
-            predict.predict_texts(model, texts, bad)
-    one_by_one = predict.predict_texts(model, texts, 1)
-    together = predict.predict_texts(model, texts, 256)
+            classify.predict_texts(model, texts, bad)
+    one_by_one = classify.predict_texts(model, texts, 1)
+    together = classify.predict_texts(model, texts, 256)
     for single, batched in zip(one_by_one, together):
         assert single["label"] == batched["label"]
         assert single["confidence"] == pytest.approx(batched["confidence"], abs=1e-5)

@@ -3,7 +3,7 @@
 import pytest
 
 from apps.sentiment import data
-from seqapps.cli import UserError
+from seqapps.errors import UserError
 
 TREES = (
     "(3 (2 (2 The) (2 Rock)) (4 (3 (2 is) (4 great)) (2 .)))\n"

@@ -3,7 +3,7 @@
 import csv
 import random
 
-from seqapps import tagging
+from seqapps.text import tagging
 
 ENTITIES = {
     "PER": ["John Smith", "Maria Garcia", "Wei Chen", "Anna", "Peter Brown", "Olga Ivanova"],
