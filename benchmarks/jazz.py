@@ -50,7 +50,7 @@ def main():
 
     from apps.jazz import model as jazz_model
     from apps.jazz import train as jazz_train
-    from apps.jazz.predict import DEFAULT_TEMPERATURE, DEFAULT_TOP_P
+    from apps.jazz.generate import DEFAULT_TEMPERATURE, DEFAULT_TOP_P
     from seqapps import music
     from seqapps.export import load_model
 

@@ -123,6 +123,7 @@ def _build_sampler(model):
     steps_per_beat = music.STEPS_PER_BEAT
 
     def step_input(tokens, condition, step):
+        # The layout of `sampler_conditions`: the chord, then the beats per bar.
         chord = condition[:, : music.CHORD_DIM]
         beats_per_bar = tf.cast(condition[:, music.CHORD_DIM], tf.int32)
         step_in_beat = tf.fill(tf.shape(tokens), step % steps_per_beat)
@@ -155,9 +156,21 @@ def _build_sampler(model):
 
 
 def sampler_conditions(chords, beats_per_bar):
-    """Per-step sampler conditions: `[steps, 14]` from `[steps, 13]` chords."""
-    import numpy as np
+    """The sampler's conditions: each step's chord, then the bar's beats (a float).
 
-    chords = np.asarray(chords, "float32")
-    meter = np.full((len(chords), 1), beats_per_bar, "float32")
-    return np.concatenate([chords, meter], axis=1)
+    The one place the metre joins the chords; `sampler` reads the step's place in
+    the bar from it and the step index. TensorFlow ops, so the exported generator
+    (`apps.jazz.exporting`) builds its conditions with it too.
+
+    Args:
+        chords: `[..., steps, 13]` chord vectors.
+        beats_per_bar: Beats per bar: a number, or one per sequence (`[batch, 1, 1]`).
+
+    Returns:
+        A float32 tensor `[..., steps, 14]`.
+    """
+    import tensorflow as tf
+
+    chords = tf.cast(chords, tf.float32)
+    metre = tf.ones_like(chords[..., :1]) * tf.cast(beats_per_bar, tf.float32)
+    return tf.concat([chords, metre], axis=-1)

@@ -225,8 +225,8 @@ def test_saved_model_generates_without_seqapps(jazz_run, run_python, tmp_path):
 @pytest.mark.slow
 def test_compiled_improviser_equals_step_by_step_greedy_reference(jazz_run):
     """At temperature 0 the compiled loop picks what the teacher-forced model ranks first."""
+    from apps.jazz.generate import improvise
     from apps.jazz.model import metrical_positions, sampler, sampler_conditions
-    from apps.jazz.predict import improvise
     from seqapps import music
     from seqapps.export import load_model
 
@@ -254,8 +254,7 @@ def test_compiled_improviser_equals_step_by_step_greedy_reference(jazz_run):
 
 
 def test_a_single_piece_holds_out_its_last_bars_for_dev():
-    from apps.jazz.data import Piece
-    from apps.jazz.train import split_endings
+    from apps.jazz.data import Piece, split_endings
     from seqapps import music
 
     notes = [music.Note(onset, 12, 60 + onset // 48) for onset in range(0, 20 * 48, 24)]

@@ -6,6 +6,7 @@ untrained models built in-process.
 """
 
 import csv
+import importlib
 
 import keras
 import mido
@@ -14,9 +15,12 @@ import pytest
 from support.cli import check_one_line, run
 from support.foreign import expected_app, foreign_model_argv, foreign_scripts
 
-from apps.jazz import data, evaluate, export, predict
+from apps.jazz import data, evaluate, predict
 from seqapps import music
 from seqapps.cli import UserError
+
+# The export script; `from apps.jazz import export` gives the Python API's `export` function.
+export = importlib.import_module("apps.jazz.export")
 
 
 def _solo_tokens():
@@ -116,8 +120,6 @@ def test_jazz_scripts_name_the_app_of_a_foreign_model(models, tmp_path, capsys, 
 
 @pytest.mark.parametrize("script", foreign_scripts("jazz"))
 def test_other_apps_name_a_jazz_model(models, tmp_path, capsys, script):
-    import importlib
-
     module = importlib.import_module(script)
     code, err = run(capsys, module, foreign_model_argv(script, models / "jazz.keras", tmp_path))
     wanted = expected_app(script)
@@ -219,20 +221,20 @@ def test_warnings_while_parsing_go_through_the_progress_bar(solo_midi, monkeypat
 
     written = []
     monkeypatch.setattr("tqdm.tqdm.write", classmethod(lambda cls, text, **_: written.append(text)))
-    parse = data._run_job
+    parse = data.corpus._run_job
 
     def noisy(job):
         warnings.warn("odd time signature", stacklevel=1)
         return parse(job)
 
-    monkeypatch.setattr(data, "_run_job", noisy)
+    monkeypatch.setattr(data.corpus, "_run_job", noisy)
     data.load_corpus(solo_midi, cache_dir=False)
     assert written == [f"warning: {solo_midi}: odd time signature"]
     assert "odd time signature" not in capsys.readouterr().err
 
 
 def test_slow_loading_shows_a_progress_bar(solo_midi, monkeypatch, capsys):
-    monkeypatch.setattr(data, "PROGRESS_DELAY_SECONDS", 0)
+    monkeypatch.setattr(data.corpus, "PROGRESS_DELAY_SECONDS", 0)
     data.load_corpus(solo_midi, cache_dir=False)
     assert "loading" in capsys.readouterr().err
     data.load_corpus(solo_midi, cache_dir=False, progress=False)

@@ -155,7 +155,7 @@ def test_cache_hit_skips_parsing(two_part_midi, tmp_path, monkeypatch):
     def no_parsing(*args, **kwargs):
         raise AssertionError("parsed again despite the cache")
 
-    monkeypatch.setattr(data, "_parse_score_file", no_parsing)
+    monkeypatch.setattr(data.corpus, "parse_score_file", no_parsing)
     second, report = data.load_corpus(two_part_midi, cache_dir=cache)
     assert report.from_cache == 1
     assert np.array_equal(first[0].tokens, second[0].tokens)

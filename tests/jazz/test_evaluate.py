@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from apps.jazz.evaluate import CopyDetector, chord_scale, pooled_statistics, solo_statistics
+from apps.jazz.analysis import CopyDetector, chord_scale, pooled_statistics, solo_statistics
 from seqapps import music
 
 BAR = 4 * music.STEPS_PER_BEAT

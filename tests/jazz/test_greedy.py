@@ -5,8 +5,8 @@ from types import SimpleNamespace
 import keras
 import numpy as np
 
+from apps.jazz.generate import improvise
 from apps.jazz.model import build_model, metrical_positions
-from apps.jazz.predict import improvise
 from seqapps import music
 from seqapps.training import inference_function
 
