@@ -13,6 +13,13 @@
    * longest copy: the longest run of consecutive notes whose intervals and
      rhythm (onset gaps, durations, places in the bar) occur verbatim, in any
      key, in a training piece, in notes and in bars.
+3. The measures the literature reports (`apps.jazz.literature_metrics`), for the
+   real dev solos, the generated ones (the sampling given, and untempered:
+   temperature 1, no top-k or top-p) and the chords-zeroed ones: MINGUS's
+   harmonic coherence (chord-tone and chord-scale-tone shares, as MINGUS and
+   BebopNet are reported) and MGEval's distribution distances (KL divergence
+   and overlap area of per-solo features such as the pitch-class histogram)
+   against the real solos.
 
 Without --data the dev split of the run is rebuilt from its config.json (same
 corpus, fraction and seed). JSON goes to stdout, a readable report to stderr.
@@ -28,7 +35,7 @@ from pathlib import Path
 
 import numpy as np
 
-from apps.jazz import analysis, generate, windows
+from apps.jazz import analysis, generate, literature_metrics, windows
 from seqapps.cli import (
     make_parser,
     non_negative_int,
@@ -126,6 +133,11 @@ def evaluate(model, options):
     }
     generated = generate.improvise_over(model, dev, options.bars, **sampling)
     unconditioned = generate.improvise_over(model, dev, options.bars, zero_chords=True, **sampling)
+    untempered_sampling = {**sampling, **UNTEMPERED}
+    if untempered_sampling == sampling:
+        untempered = generated
+    else:
+        untempered = generate.improvise_over(model, dev, options.bars, **untempered_sampling)
     real, with_chords, zeroed = [], [], []
     for piece, tokens, tokens_zeroed in zip(dev, generated, unconditioned):
         chords = piece.chords[: len(tokens)]
@@ -159,10 +171,60 @@ def evaluate(model, options):
         result["generated"]["longest_copy_bars"] = float(max(c[1] for c in copies))
         result["real"]["longest_copy_notes"] = int(max(c[0] for c in real_copies))
         result["real"]["longest_copy_bars"] = float(max(c[1] for c in real_copies))
-    result["targets"] = analysis.targets(result)
+    result["literature"] = literature_comparison(dev, generated, untempered, unconditioned)
+    result["targets"] = {**analysis.targets(result), **literature_targets(result["literature"])}
     if options.samples:
         _write_samples(options, dev, generated)
     return result
+
+
+# Sampling straight from the model's distribution, as the literature's numbers are taken.
+UNTEMPERED = {"temperature": 1.0, "top_k": 0, "top_p": 1.0}
+
+
+def literature_comparison(dev, generated, untempered, zeroed):
+    """MINGUS's and MGEval's measures of each set of solos against the real dev solos."""
+    real = [
+        literature_metrics.Solo(piece.tokens[: len(tokens)], piece.chords[: len(tokens)])
+        for piece, tokens in zip(dev, generated)
+    ]
+
+    def solos(token_lists):
+        return [
+            literature_metrics.Solo(tokens, piece.chords[: len(tokens)])
+            for piece, tokens in zip(dev, token_lists)
+        ]
+
+    comparisons = {
+        name: literature_metrics.compare_solos(solos(token_lists), real)
+        for name, token_lists in (
+            ("generated", generated),
+            ("untempered", untempered),
+            ("chords_zeroed", zeroed),
+        )
+    }
+    comparisons["real"] = comparisons["generated"]["harmonic_coherence"]["reference"]
+    return comparisons
+
+
+# What MINGUS (ISMIR 2021, WJazzD) reports for its own solos: chord-tone and chord-scale-tone
+# shares, and the KL divergence of the pitch-class histogram against the real solos.
+MINGUS_REPORTED = {"chord_tone_share": 0.5181, "scale_tone_share": 0.7749, "pitch_class_kl": 0.088}
+
+
+def literature_targets(literature):
+    """The generated solos at least as coherent as MINGUS's and the real ones, and as close."""
+    coherence = literature["generated"]["harmonic_coherence"]["generated"]
+    real = literature["real"]
+    kl = literature["generated"]["mgeval"]["total_pitch_class_histogram"]["kl_reference"]
+    checks = {}
+    for key in ("chord_tone_share", "scale_tone_share"):
+        floor = max(MINGUS_REPORTED[key], real[key])
+        checks[f"{key}_at_least_mingus_and_real"] = bool(coherence[key] >= floor)
+    checks["pitch_class_kl_at_most_mingus"] = bool(
+        kl is not None and kl <= MINGUS_REPORTED["pitch_class_kl"]
+    )
+    return checks
 
 
 def _write_samples(options, dev, generated):
@@ -190,8 +252,30 @@ def format_report(result):
                 f"longest copy from training ({side}): {result[side]['longest_copy_notes']} notes, "
                 f"{result[side]['longest_copy_bars']:.2f} bars"
             )
+    lines += _literature_lines(result["literature"])
     lines += [f"{name}: {'pass' if ok else 'FAIL'}" for name, ok in result["targets"].items()]
     return "\n".join(lines)
+
+
+def _literature_lines(literature):
+    """The MINGUS-style table: coherence shares and pitch-class-histogram distances."""
+    sides = ("generated", "untempered", "chords_zeroed")
+    lines = [
+        "measured as MINGUS and MGEval report (against the real dev solos):",
+        f"{'':30}{'real':>8}" + "".join(f"{side:>15}" for side in sides),
+    ]
+    for key, label in (
+        ("chord_tone_share", "chord tones (MINGUS)"),
+        ("scale_tone_share", "chord-scale tones (MINGUS)"),
+    ):
+        values = [literature[side]["harmonic_coherence"]["generated"][key] for side in sides]
+        real = literature["real"][key]
+        lines.append(f"{label:30}{real:>8.3f}" + "".join(f"{v:>15.3f}" for v in values))
+    for key, label in (("kl_reference", "pitch-class hist. KL"), ("overlap_reference", "overlap")):
+        values = [literature[side]["mgeval"]["total_pitch_class_histogram"][key] for side in sides]
+        shown = "".join(f"{v:>15.3f}" if v is not None else f"{'-':>15}" for v in values)
+        lines.append(f"{label:30}{'':>8}" + shown)
+    return lines
 
 
 def evaluate_model(model, **kwargs):

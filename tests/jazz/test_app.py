@@ -1,5 +1,6 @@
 """The jazz scripts end to end: train on music21's bundled corpus, improvise, evaluate, export."""
 
+import argparse
 import json
 import textwrap
 
@@ -7,6 +8,8 @@ import mido
 import numpy as np
 import pytest
 from support.cli import check_one_line, run, run_python
+
+from seqapps import music
 
 
 def predict_cli(capsys, run_dir, out, *argv):
@@ -158,6 +161,7 @@ def test_evaluate_reports_likelihood_and_solo_statistics(jazz_run, capsys):
     code, err = run(capsys, evaluate, ["--model", str(jazz_run), "--bars", "4"])
     assert code in (0, None), err
     assert "chord_tone_ratio" in err
+    assert "chord-scale tones (MINGUS)" in err and "pitch-class hist. KL" in err
 
 
 @pytest.mark.slow
@@ -172,6 +176,32 @@ def test_evaluate_api_against_real_statistics(jazz_run):
     assert set(result["targets"]) >= {"chord_tone_ratio_at_least_real"}
     # A real dev solo copies itself from nowhere: its pieces are not in training.
     assert result["real"]["longest_copy_notes"] >= 1
+
+
+@pytest.mark.slow
+def test_evaluate_reports_the_literature_measures(jazz_run):
+    from apps.jazz import literature_metrics, windows
+    from apps.jazz.evaluate import UNTEMPERED, evaluate_model
+
+    result = evaluate_model(str(jazz_run), bars=4, seed=2)
+    literature = result["literature"]
+    assert set(literature) == {"real", "generated", "untempered", "chords_zeroed"}
+    # The real solos' coherence is MINGUS's measure of the dev split's first 4 bars.
+    recorded = json.loads((jazz_run / "config.json").read_text())["options"]
+    _, dev = windows.split_pieces(argparse.Namespace(**recorded), recorded["seed"])
+    steps = [4 * piece.beats_per_bar * music.STEPS_PER_BEAT for piece in dev]
+    real = [literature_metrics.Solo(p.tokens[:n], p.chords[:n]) for p, n in zip(dev, steps)]
+    expected = literature_metrics.harmonic_coherence(real)
+    assert literature["real"]["chord_tone_share"] == pytest.approx(expected["chord_tone_share"])
+    assert literature["real"]["notes"] == expected["notes"] > 0
+    for side in ("generated", "untempered", "chords_zeroed"):
+        shares = literature[side]["harmonic_coherence"]["generated"]
+        assert 0 <= shares["chord_tone_share"] <= shares["scale_tone_share"] <= 1
+        assert "total_pitch_class_histogram" in literature[side]["mgeval"]
+    assert UNTEMPERED == {"temperature": 1.0, "top_k": 0, "top_p": 1.0}
+    assert {"chord_tone_share_at_least_mingus_and_real", "pitch_class_kl_at_most_mingus"} <= set(
+        result["targets"]
+    )
 
 
 @pytest.mark.slow
