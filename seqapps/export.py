@@ -138,7 +138,7 @@ def export_script(prog, description, export, load=None, app=None):
 
     def build_parser():
         parser = make_parser(prog, description)
-        parser.add_argument("--model", help="run directory or .keras file")
+        parser.add_argument("--model", help="run directory, .keras file or preset name")
         parser.add_argument("--out", help="SavedModel directory to write")
         parser.add_argument("--overwrite", action="store_true", help="replace an existing --out")
         return parser

@@ -51,7 +51,7 @@ from seqapps.generation.sampler import check_sampling_options
 
 def build_parser():
     parser = make_parser("apps.jazz.evaluate", __doc__)
-    parser.add_argument("--model", help="run directory or .keras file")
+    parser.add_argument("--model", help="run directory, .keras file or preset name")
     parser.add_argument(
         "--data",
         action="append",

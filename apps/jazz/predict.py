@@ -20,11 +20,15 @@ from apps.jazz import generate
 from apps.jazz.analysis import solo_statistics
 from seqapps.cli import float_range, int_range, make_parser, positive_int, require, run_main
 from seqapps.errors import UserError
+from seqapps.presets import default_model
 
 
 def build_parser():
     parser = make_parser("apps.jazz.predict", __doc__)
-    parser.add_argument("--model", help="run directory or .keras file")
+    parser.add_argument(
+        "--model",
+        help="run directory, .keras file or preset name (default: the app's default preset)",
+    )
     chords = parser.add_argument_group("chords and length")
     chords.add_argument("--chords", help='the progression, e.g. "Dm7 G7 | Cmaj7 | %%"')
     chords.add_argument(
@@ -85,7 +89,8 @@ def output_paths(out, count):
 
 def main(argv):
     options = build_parser().parse_args(argv)
-    require(options, "model", "out")
+    require(options, "out")
+    options.model = options.model or default_model("jazz", "apps.jazz.predict")
     out_dir = Path(options.out).parent
     if not out_dir.is_dir():
         raise UserError(f"--out {options.out}: folder {out_dir} does not exist")

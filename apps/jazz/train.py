@@ -117,6 +117,7 @@ def _train(options, config, run_dir):
         save_run,
         setup_runtime,
     )
+    from seqapps.training.runs import start_weights
 
     strategy = setup_runtime(config)
 
@@ -168,6 +169,9 @@ def _train(options, config, run_dir):
 
     with strategy.scope():
         model = jazz_model.build_model(options, config)
+        if config.init_from:
+            # The token vocabulary is every pitch of the range: new data has no unknown token.
+            start_weights(model, config.init_from, "jazz")
         model.compile(
             optimizer=make_optimizer(config),
             loss=jazz_model.token_loss(),
@@ -210,7 +214,19 @@ def _train(options, config, run_dir):
     return metrics
 
 
-train_model, main = train_script("apps.jazz.train", build_parser, train)
+# The flags that shape the model: an `--init-from` run's own are kept.
+MODEL_OPTIONS = (
+    "embedding_dim",
+    "input_skip",
+    "cell",
+    "units",
+    "layers",
+    "bidirectional",
+    "dropout",
+    "recurrent_dropout",
+)
+
+train_model, main = train_script("apps.jazz.train", build_parser, train, MODEL_OPTIONS)
 
 
 if __name__ == "__main__":

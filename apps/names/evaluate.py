@@ -35,7 +35,7 @@ from seqapps.text.tables import printable
 
 def build_parser():
     parser = make_parser("apps.names.evaluate", __doc__)
-    parser.add_argument("--model", help="run directory or .keras file")
+    parser.add_argument("--model", help="run directory, .keras file or preset name")
     parser.add_argument("--data", help="file to score: one example per line (or running text)")
     parser.add_argument("--score", nargs="+", metavar="STRING", help="strings to score")
     parser.add_argument(

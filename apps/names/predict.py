@@ -26,16 +26,19 @@ from seqapps.cli import (
     positive_fraction,
     positive_int,
     random_seed,
-    require,
     run_main,
 )
 from seqapps.generation.sampler import add_sampling_arguments
+from seqapps.presets import default_model
 from seqapps.text.tables import write_records
 
 
 def build_parser():
     parser = make_parser("apps.names.predict", __doc__)
-    parser.add_argument("--model", help="run directory or .keras file")
+    parser.add_argument(
+        "--model",
+        help="run directory, .keras file or preset name (default: the app's default preset)",
+    )
     parser.add_argument("-n", "--count", type=positive_int, default=20, help="number of samples")
     add_sampling_arguments(parser, unit="characters")
     check_flags(
@@ -78,7 +81,7 @@ def main(argv):
     from seqapps.export import load_model
 
     options = build_parser().parse_args(argv)
-    require(options, "model")
+    options.model = options.model or default_model("names", "apps.names.predict")
     model = load_model(options.model, app="names")
     vocabulary = vocabulary_of(model)
     reference, note = names_data.training_reference(

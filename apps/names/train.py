@@ -134,7 +134,10 @@ def train(options, config):
 
 
 def _train(options, config, run_dir):
+    from seqapps.export import load_model
+    from seqapps.layers import CharVocabulary
     from seqapps.training import Trainer, make_optimizer, run_config, save_run, setup_runtime
+    from seqapps.training.runs import report_coverage, start_weights
 
     train_set, dev_set = names_data.train_and_dev(options, config.seed)
     strategy = setup_runtime(config)
@@ -150,7 +153,15 @@ def _train(options, config, run_dir):
         f"of {dev_set.source}; {len(characters)} distinct characters",
         file=sys.stderr,
     )
-    vocabulary = names_model.make_vocabulary(characters, options.mode, options.lowercase)
+    if config.init_from:
+        known = names_model.vocabulary_of(load_model(config.init_from, app="names"))
+        vocabulary = CharVocabulary.from_config(known.get_config())
+        report_coverage(
+            config.init_from, "characters", train_set.all_text(), set(vocabulary.characters)
+        )
+        characters = list(vocabulary.characters)
+    else:
+        vocabulary = names_model.make_vocabulary(characters, options.mode, options.lowercase)
     dev = Likelihood(vocabulary, names_data.examples(dev_set, options.window))
     unknown = dev.unknown_targets()
     if unknown:
@@ -161,6 +172,8 @@ def _train(options, config, run_dir):
 
     with strategy.scope():
         core = names_model.build_core(vocabulary, options, config)
+        if config.init_from:
+            start_weights(core, config.init_from, "names")
         trainable = names_model.GradientNormTracker(core)
         trainable.compile(optimizer=make_optimizer(config), jit_compile=config.jit)
         trainable.build_weights()
@@ -191,7 +204,23 @@ def _train(options, config, run_dir):
     return metrics
 
 
-train_model, main = train_script("apps.names.train", build_parser, train)
+# The flags that shape the model: an `--init-from` run's own are kept.
+MODEL_OPTIONS = (
+    "mode",
+    "lowercase",
+    "input",
+    "embedding_dim",
+    "embedding_dropout",
+    "input_skip",
+    "cell",
+    "units",
+    "layers",
+    "bidirectional",
+    "dropout",
+    "recurrent_dropout",
+)
+
+train_model, main = train_script("apps.names.train", build_parser, train, MODEL_OPTIONS)
 
 
 if __name__ == "__main__":

@@ -22,7 +22,7 @@ from seqapps.cli import make_parser, positive_int, require, run_main
 
 def build_parser():
     parser = make_parser("apps.ner.evaluate", __doc__)
-    parser.add_argument("--model", help="run directory or .keras file")
+    parser.add_argument("--model", help="run directory, .keras file or preset name")
     parser.add_argument("--data", help="labelled data: a CoNLL file or a CSV/TSV/JSONL table")
     parser.add_argument(
         "--conll-out", help="write `token gold predicted` lines for conlleval to this file"

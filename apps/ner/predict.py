@@ -29,8 +29,9 @@ import sys
 
 from apps.ner import tagger
 from apps.ner.options import add_data_arguments, read_tokenized
-from seqapps.cli import make_parser, positive_int, require, run_main
+from seqapps.cli import make_parser, positive_int, run_main
 from seqapps.errors import UserError
+from seqapps.presets import default_model
 from seqapps.text.tables import add_input_arguments, read_inputs
 
 
@@ -74,7 +75,7 @@ def main(argv):
     from seqapps.files import write_text
 
     options = build_parser().parse_args(argv)
-    require(options, "model")
+    options.model = options.model or default_model("ner", "apps.ner.predict")
     output_format = options.format or ("conll" if options.tokenized else "table")
     if options.tokenized:
         corpus = read_tokenized(options)

@@ -129,7 +129,9 @@ def train(options, config):
 
 
 def _train(options, config, run_dir):
+    from seqapps.export import load_model
     from seqapps.training import Trainer, make_optimizer, run_config, save_run, setup_runtime
+    from seqapps.training.runs import start_weights
 
     strategy = setup_runtime(config)
 
@@ -137,11 +139,14 @@ def _train(options, config, run_dir):
     from apps.ner.exporting import export
     from apps.ner.training import TrainingData
 
-    data = TrainingData(options, config)
+    start = load_model(config.init_from, app="ner") if config.init_from else None
+    data = TrainingData(options, config, start)
     with strategy.scope():
         training, inference, loss = ner_model.build_tagger(
             data.features, data.tags, data.scheme, options, config, data.embedding_matrix
         )
+        if start is not None:
+            start_weights(inference, start.get_layer(inference.name), "ner")
         training.compile(optimizer=make_optimizer(config), loss=loss, jit_compile=config.jit)
     record = run_config(options, {"data": options.data, "dev": options.dev})
     record.update(data.run_record())
@@ -163,7 +168,25 @@ def _train(options, config, run_dir):
     return metrics
 
 
-train_model, main = train_script("apps.ner.train", build_parser, train)
+# The flags that shape the model: an `--init-from` run's own are kept.
+MODEL_OPTIONS = (
+    "crf",
+    "tag_scheme",
+    "word_dim",
+    "casing_dim",
+    "char_dim",
+    "char_units",
+    "char_cell",
+    "max_word_chars",
+    "cell",
+    "units",
+    "layers",
+    "bidirectional",
+    "dropout",
+    "recurrent_dropout",
+)
+
+train_model, main = train_script("apps.ner.train", build_parser, train, MODEL_OPTIONS)
 
 
 if __name__ == "__main__":

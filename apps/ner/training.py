@@ -95,7 +95,9 @@ class TrainingData:
     """Everything a training run needs besides the model (see the module docstring).
 
     Building it prints what it trains on, and with --embeddings sets `options.word_dim`
-    to the size of the vectors read.
+    to the size of the vectors read. Given `start` (the `--init-from` model), the
+    vocabularies, tags and scheme are the model's, and it says how many words of the
+    training data the vocabulary does not know.
 
     Attributes:
         train_set, dev_set: The `Corpus` of each side.
@@ -105,19 +107,30 @@ class TrainingData:
         embedding_matrix: Initial word vectors `(words, dim)`, or None.
     """
 
-    def __init__(self, options, config):
+    def __init__(self, options, config, start=None):
         import tensorflow as tf
 
         from apps.ner import model as ner_model
         from seqapps.text.words import build_vocabulary, load_word_vectors
         from seqapps.training.batching import bucketed_batches
+        from seqapps.training.runs import report_coverage
 
         self.options = options
         self.config = config
         train_set, dev_set, types = load_data(options, config.seed)
         self.train_set, self.dev_set = train_set, dev_set
-        self.scheme = tagging.scheme_name(options.tag_scheme)
-        self.tags = tagging.tag_set(types, self.scheme)
+        if start is None:
+            self.scheme = tagging.scheme_name(options.tag_scheme)
+            self.tags = tagging.tag_set(types, self.scheme)
+        else:
+            known = ner_model.describe(start)
+            unknown = sorted(set(types) - set(known["entity_types"]))
+            if unknown:
+                raise UserError(
+                    f"{train_set.source}: entity type(s) {unknown} are not types of the "
+                    f"--init-from model ({', '.join(known['entity_types'])})"
+                )
+            self.scheme, self.tags = known["scheme"], list(known["tags"])
         tag_index = {tag: i for i, tag in enumerate(self.tags)}
         print(
             f"Training on {len(train_set)} sentences from {train_set.source} "
@@ -129,15 +142,21 @@ class TrainingData:
         normalized_forms = ner_model.normalize_words(tf.constant(distinct)).numpy()
         forms = {token: form.decode("utf-8") for token, form in zip(distinct, normalized_forms)}
         normalized = [[forms[token] for token in sentence] for sentence in train_set.sentences]
-        vocabulary = build_vocabulary(normalized, options.max_vocab, options.min_count)
-        char_vocabulary = build_vocabulary(
-            [list(token) for s in train_set.sentences for token in s]
-        )
-        self.features = ner_model.TokenFeatures(
-            vocabulary, char_vocabulary, options.max_word_chars, name="features"
-        )
+        if start is None:
+            vocabulary = build_vocabulary(normalized, options.max_vocab, options.min_count)
+            char_vocabulary = build_vocabulary(
+                [list(token) for s in train_set.sentences for token in s]
+            )
+            self.features = ner_model.TokenFeatures(
+                vocabulary, char_vocabulary, options.max_word_chars, name="features"
+            )
+        else:
+            known_features = ner_model.describe(start)["features"]
+            self.features = ner_model.TokenFeatures.from_config(known_features.get_config())
+            words = [form for sentence in normalized for form in sentence]
+            report_coverage(config.init_from, "words", words, set(self.features.words))
         self.embedding_matrix = None
-        if options.embeddings:
+        if options.embeddings and start is None:
             full = ["", "[UNK]", *vocabulary]
             self.embedding_matrix, found = load_word_vectors(options.embeddings, full)
             options.word_dim = self.embedding_matrix.shape[1]

@@ -22,7 +22,7 @@ EVAL_PLOT = "confusion-eval.png"
 
 def build_parser():
     parser = make_parser("apps.sentiment.evaluate", __doc__)
-    parser.add_argument("--model", help="run directory or .keras file")
+    parser.add_argument("--model", help="run directory, .keras file or preset name")
     parser.add_argument("--data", help="labelled data (CSV/TSV/JSONL, SST trees, class folders)")
     parser.add_argument("--text-col", default="text", help="text column of a table")
     parser.add_argument("--label-col", default="label", help="label column of a table")

@@ -154,6 +154,20 @@ def class_labels(model):
     raise ValueError(f"model {model.name!r} has no ClassLabels layer: not a sentiment model")
 
 
+def adopt_labels(start, labels, source):
+    """The class names of the `--init-from` model, which the new data's labels must be among."""
+    known = list(class_labels(start).labels)
+    unknown = sorted(set(labels) - set(known))
+    if unknown:
+        from seqapps.errors import UserError
+
+        raise UserError(
+            f"{source}: label(s) {unknown} are not classes of the --init-from model "
+            f"({', '.join(known)})"
+        )
+    return known
+
+
 def vectorizer_of(model):
     for layer in model.layers:
         if isinstance(layer, keras.layers.TextVectorization):

@@ -10,7 +10,8 @@ Examples:
       --format jsonl --output predictions.jsonl
 """
 
-from seqapps.cli import make_parser, positive_int, require, run_main
+from seqapps.cli import make_parser, positive_int, run_main
+from seqapps.presets import default_model
 from seqapps.text.tables import add_input_arguments, read_inputs, write_records
 
 
@@ -32,7 +33,7 @@ def main(argv):
     from seqapps.export import load_model
 
     options = build_parser().parse_args(argv)
-    require(options, "model")
+    options.model = options.model or default_model("sentiment", "apps.sentiment.predict")
     texts = read_inputs(options.texts, options.input, options.text_col)
     model = load_model(options.model, app="sentiment")
     records = predict_texts(model, texts, options.batch_size)

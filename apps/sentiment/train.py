@@ -120,7 +120,10 @@ def train(options, config):
 
 
 def _train(options, config, run_dir):
+    from seqapps.export import load_model
+    from seqapps.text.words import tokenize
     from seqapps.training import Trainer, make_optimizer, run_config, save_run, setup_runtime
+    from seqapps.training.runs import report_coverage, start_weights
 
     strategy = setup_runtime(config)
 
@@ -135,11 +138,20 @@ def _train(options, config, run_dir):
         f"from {dev_set.source}; classes: {', '.join(labels)}",
         file=sys.stderr,
     )
-    vectorizer = sentiment_model.fit_vectorizer(
-        train_set.texts, options.max_vocab, options.min_count
-    )
+    start = None
+    if config.init_from:
+        start = load_model(config.init_from, app="sentiment")
+        labels = sentiment_model.adopt_labels(start, labels, train_set.source)
+        known = sentiment_model.vectorizer_of(start).get_vocabulary()[2:]  # after PAD and OOV
+        vectorizer = sentiment_model.make_vectorizer(known)
+        words = [word for tokens in tokenize(train_set.texts) for word in tokens]
+        report_coverage(config.init_from, "words", words, set(known))
+    else:
+        vectorizer = sentiment_model.fit_vectorizer(
+            train_set.texts, options.max_vocab, options.min_count
+        )
     embedding_matrix = None
-    if options.embeddings:
+    if options.embeddings and start is None:
         embedding_matrix, found, words = sentiment_model.pretrained_embeddings(
             vectorizer, options.embeddings
         )
@@ -165,6 +177,8 @@ def _train(options, config, run_dir):
         trainable, core = sentiment_model.build_core(
             vectorizer.vocabulary_size(), len(labels), options, config, embedding_matrix
         )
+        if start is not None:
+            start_weights(core, start.get_layer(core.name), "sentiment")
         trainable.compile(
             optimizer=make_optimizer(config),
             **sentiment_model.training_losses(options.ensemble),
@@ -201,7 +215,23 @@ def _train(options, config, run_dir):
     return metrics
 
 
-train_model, main = train_script("apps.sentiment.train", build_parser, train)
+# The flags that shape the model: an `--init-from` run's own are kept.
+MODEL_OPTIONS = (
+    "classes",
+    "embedding_dim",
+    "embedding_dropout",
+    "pooling",
+    "hidden_units",
+    "ensemble",
+    "cell",
+    "units",
+    "layers",
+    "bidirectional",
+    "dropout",
+    "recurrent_dropout",
+)
+
+train_model, main = train_script("apps.sentiment.train", build_parser, train, MODEL_OPTIONS)
 
 
 if __name__ == "__main__":

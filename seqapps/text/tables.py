@@ -101,7 +101,10 @@ def read_lines(path):
 def add_input_arguments(parser, texts_help, input_help):
     """The input flags of every predict script: positional texts, --model, --input, --text-col."""
     parser.add_argument("texts", nargs="*", help=texts_help)
-    parser.add_argument("--model", help="run directory or .keras file")
+    parser.add_argument(
+        "--model",
+        help="run directory, .keras file or preset name (default: the app's default preset)",
+    )
     parser.add_argument("--input", help=input_help)
     parser.add_argument("--text-col", default="text", help="text column of an --input table")
     return parser

@@ -69,6 +69,13 @@ class TrainingConfig:
         type=cli.non_negative_int,
         metavar="N",
     )
+    init_from: str | None = _flag(
+        None,
+        "run",
+        "start from a preset or an earlier run: its weights, vocabulary and model flags, "
+        "trained further on --data with this command's training flags",
+        metavar="PRESET|RUN",
+    )
     checkpoint_every: float = _flag(
         60.0,
         "run",

@@ -70,7 +70,7 @@ def _shown(value):
     return str(value)
 
 
-def _flag_names(parser):
+def flag_names(parser):
     names = {}
     for action in parser._actions:
         for option in action.option_strings:
@@ -145,7 +145,7 @@ def resume_options(options, given, build_parser):
     base = config.get("cwd") or os.getcwd()
     here = os.getcwd()
     original = _original_given(config, build_parser)
-    flags = _flag_names(build_parser())
+    flags = flag_names(build_parser())
 
     def same(dest, old, old_base, new):
         if dest in PATH_OPTIONS:

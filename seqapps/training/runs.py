@@ -22,6 +22,60 @@ _CONFIG_INVOCATION_KEYS = frozenset(
 )
 
 
+def source_options(value):
+    """The recorded options of a run directory or preset (`--init-from`), or {} for a file."""
+    from seqapps.files import read_json, resolve_model_path
+    from seqapps.training.resume import recorded_options
+
+    config = resolve_model_path(value).parent / "config.json"
+    if not config.is_file():
+        return {}
+    return recorded_options(read_json(config))
+
+
+def report_coverage(source, unit, items, known):
+    """Say on stderr how much of the new data the `--init-from` vocabulary knows.
+
+    Args:
+        source: The `--init-from` value.
+        unit: What the items are, plural (`"words"`, `"characters"`).
+        items: Every item of the new training data, repeats included.
+        known: The vocabulary (a container).
+
+    Returns:
+        The number of distinct items the vocabulary does not know.
+    """
+    import collections
+
+    counts = collections.Counter(items)
+    unknown = {item: count for item, count in counts.items() if item not in known}
+    print(
+        f"--init-from {source}: its vocabulary does not know {len(unknown)} of the "
+        f"{len(counts)} distinct {unit} of the training data ({sum(unknown.values())} of "
+        f"{sum(counts.values())} occurrences)",
+        file=sys.stderr,
+    )
+    return len(unknown)
+
+
+def start_weights(model, source, app):
+    """Copy the weights of the `--init-from` model into `model` (built with its flags).
+
+    `source` is the `--init-from` value, or the (part of the) loaded model to copy.
+    """
+    from seqapps.export import load_model
+
+    start = load_model(source, app=app) if isinstance(source, str) else source
+    try:
+        model.set_weights(start.get_weights())
+    except ValueError as error:
+        first = (str(error).strip().splitlines() or [type(error).__name__])[0][:160]
+        raise UserError(
+            f"--init-from: the weights of {start.name!r} do not fit the model these flags "
+            f"build ({first}); pass the model flags it was trained with"
+        ) from None
+
+
 def library_versions():
     """Versions recorded in `config.json`."""
     import keras

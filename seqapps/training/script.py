@@ -5,7 +5,7 @@ import sys
 from seqapps.errors import UserError
 from seqapps.training.config import TrainingConfig
 from seqapps.training.loop import TrainingInterrupted
-from seqapps.training.resume import given_options, resume_options
+from seqapps.training.resume import flag_names, given_options, resume_options
 from seqapps.training.runs import command_line
 from seqapps.training.runtime import is_lost_worker, multi_worker_task, worker_directory
 
@@ -45,7 +45,34 @@ def _lost_worker_message(options, error):
     )
 
 
-def train_script(prog, build_parser, train):
+def adopt_model_options(options, given, model_options, flags):
+    """Give `options` the model flags of the `--init-from` source (its `config.json`).
+
+    The source's vocabulary and weights only fit a model built with its own flags, so
+    those flags are taken from it; one given on the command line with another value
+    is refused. A bare `.keras` file records no flags: the command's must fit it.
+    """
+    from seqapps.training.runs import source_options
+
+    recorded = source_options(options.init_from)
+    conflicts = []
+    for dest in model_options:
+        if dest not in recorded:
+            continue
+        if dest in given and given[dest] != recorded[dest]:
+            conflicts.append(
+                f"{flags.get(dest, '--' + dest.replace('_', '-'))} {given[dest]} (it has "
+                f"{recorded[dest]})"
+            )
+        setattr(options, dest, recorded[dest])
+    if conflicts:
+        raise UserError(
+            f"--init-from {options.init_from}: the model keeps its own model flags; received "
+            + ", ".join(conflicts)
+        )
+
+
+def train_script(prog, build_parser, train, model_options=()):
     """The Python API function and the `main(argv)` of an app's train script.
 
     With `--resume`, the options not given come from the run's `config.json`
@@ -57,6 +84,8 @@ def train_script(prog, build_parser, train):
         build_parser: Returns the script's `ArgumentParser`.
         train: `train(options, config)` running the training, given the parsed options
             and the `TrainingConfig` built from them (which checks them).
+        model_options: The option names that shape the model (and so must equal
+            those of an `--init-from` source; see `adopt_model_options`).
 
     Returns:
         `(train_model, main)`: `train_model(**kwargs)` takes the script's flags
@@ -70,6 +99,9 @@ def train_script(prog, build_parser, train):
         try:
             if options.resume:
                 resume_options(options, given, build_parser)
+            elif options.init_from:
+                flags = flag_names(build_parser())
+                adopt_model_options(options, given, model_options, flags)
             result = train(options, TrainingConfig.from_options(options))
         except Exception as error:
             if options.strategy == "multiworker" and is_lost_worker(error):
