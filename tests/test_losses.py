@@ -186,6 +186,7 @@ def names():
     options = SimpleNamespace(
         input="embedding", embedding_dim=8, embedding_dropout=0.0, cell="gru", units=8,
         layers=1, bidirectional=False, dropout=0.0, recurrent_dropout=0.0, seed=1,
+        input_skip=False,
     )
 
     def build():

@@ -75,13 +75,13 @@ def _format_summary(summary):
 
 
 def main(argv):
+    options = build_parser().parse_args(argv)
     from apps.names import data as names_data
     from apps.names.generate import sample_report
     from apps.names.model import mode_of, vocabulary_of
     from apps.names.scoring import evaluate_file, score_strings
     from seqapps.export import load_model
 
-    options = build_parser().parse_args(argv)
     require(options, "model")
     if not options.data and not options.score:
         raise UserError("give --data FILE to evaluate, --score STRING ... to score, or both")

@@ -75,12 +75,12 @@ def build_parser():
 
 
 def main(argv):
+    options = build_parser().parse_args(argv)
     from apps.names import data as names_data
     from apps.names.generate import EMPTY, beam_names, novelty_summary, sample_names
     from apps.names.model import mode_of, vocabulary_of
     from seqapps.export import load_model
 
-    options = build_parser().parse_args(argv)
     options.model = options.model or default_model("names", "apps.names.predict")
     model = load_model(options.model, app="names")
     vocabulary = vocabulary_of(model)

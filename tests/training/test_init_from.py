@@ -12,6 +12,7 @@ from apps.sentiment import train as sentiment_train
 from seqapps.export import load_model
 
 TINY = ["--epochs", "1", "--batch-size", "8", "--no-export"]
+TINY_KEYWORDS = {"epochs": 1, "batch_size": 8, "no_export": True}
 
 
 def options_of(run_dir):
@@ -20,20 +21,21 @@ def options_of(run_dir):
 
 @pytest.fixture(scope="module")
 def names_runs(tmp_path_factory):
+    """Two name lists and a tiny run trained on the first (its own dev set)."""
     folder = tmp_path_factory.mktemp("names")
     first, second = folder / "first.txt", folder / "second.txt"
     first.write_text("".join(f"{a}saurus\n" for a in ("Alo", "Bra", "Cera", "Dila", "Eu")) * 4)
     second.write_text("".join(f"{a}raptor\n" for a in ("Velo", "Uta", "Zyx", "Qua")) * 4)
-    return folder, first, second
+    base = folder / "base"
+    names_train.train_model(
+        data=str(first), dev=str(first), out=str(base), units=8, embedding_dim=4, **TINY_KEYWORDS
+    )
+    return folder, first, second, base
 
 
 @pytest.mark.slow
 def test_names_continue_with_the_first_runs_vocabulary_and_model(names_runs, capsys):
-    folder, first, second = names_runs
-    base = folder / "base"
-    argv = ["--data", str(first), "--dev", str(first), "--out", str(base), "--units", "8"]
-    code, err = run(capsys, names_train, [*argv, "--embedding-dim", "4", *TINY])
-    assert code == 0, err
+    folder, first, second, base = names_runs
     more = folder / "more"
     code, err = run(
         capsys,
@@ -59,11 +61,7 @@ def test_names_continue_with_the_first_runs_vocabulary_and_model(names_runs, cap
 
 @pytest.mark.slow
 def test_a_different_model_flag_with_init_from_is_refused(names_runs, capsys):
-    folder, first, second = names_runs
-    base = folder / "base-refused"
-    argv = ["--data", str(first), "--out", str(base), "--units", "8", "--embedding-dim", "4"]
-    code, err = run(capsys, names_train, [*argv, *TINY])
-    assert code == 0, err
+    folder, _, second, base = names_runs
     out = folder / "refused"
     argv = ["--data", str(second), "--out", str(out), "--init-from", str(base), "--units", "16"]
     code, err = run(capsys, names_train, [*argv, *TINY])
