@@ -214,16 +214,11 @@ def _train(options, config, run_dir):
     return metrics
 
 
-# The flags that shape the model: an `--init-from` run's own are kept.
+# This app's flags that shape the model (besides the recurrent stack's): an `--init-from`
+# run's own are kept.
 MODEL_OPTIONS = (
     "embedding_dim",
     "input_skip",
-    "cell",
-    "units",
-    "layers",
-    "bidirectional",
-    "dropout",
-    "recurrent_dropout",
 )
 
 train_model, main = train_script("apps.jazz.train", build_parser, train, MODEL_OPTIONS)

@@ -204,7 +204,8 @@ def _train(options, config, run_dir):
     return metrics
 
 
-# The flags that shape the model: an `--init-from` run's own are kept.
+# This app's flags that shape the model (besides the recurrent stack's): an `--init-from`
+# run's own are kept.
 MODEL_OPTIONS = (
     "mode",
     "lowercase",
@@ -212,12 +213,6 @@ MODEL_OPTIONS = (
     "embedding_dim",
     "embedding_dropout",
     "input_skip",
-    "cell",
-    "units",
-    "layers",
-    "bidirectional",
-    "dropout",
-    "recurrent_dropout",
 )
 
 train_model, main = train_script("apps.names.train", build_parser, train, MODEL_OPTIONS)

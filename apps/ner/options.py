@@ -1,12 +1,11 @@
 """Command-line pieces the NER scripts share: the flags that say how to read a labelled
 file, and the readers that apply them to parsed options."""
 
-import sys
 from pathlib import Path
 
 from apps.ner import data as ner_data
 from seqapps.errors import UserError
-from seqapps.text.tables import is_table, read_text_file
+from seqapps.text.tables import is_table, read_stdin, read_text_file
 
 
 def add_data_arguments(parser, with_scheme=True):
@@ -71,13 +70,7 @@ def read_tokenized(options):
         if conll and read_text_file(options.input) == "":
             return ner_data.Corpus([], None, str(options.input))  # no lines, no sentences
         return load_corpus(options.input, options, with_tags=False)
-    if sys.stdin is None or sys.stdin.isatty():
-        raise UserError("no input: give --input FILE, arguments, or pipe CoNLL lines to stdin")
-    data = sys.stdin.buffer.read()
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as error:
-        raise UserError(f"stdin: bytes that are not UTF-8 at offset {error.start}") from error
+    text = read_stdin("give --input FILE, arguments, or pipe CoNLL lines to stdin")
     if text == "":
         return ner_data.Corpus([], None, "stdin")
     return ner_data.parse_conll(text, "stdin", options.word_col, with_tags=False)

@@ -168,7 +168,8 @@ def _train(options, config, run_dir):
     return metrics
 
 
-# The flags that shape the model: an `--init-from` run's own are kept.
+# This app's flags that shape the model (besides the recurrent stack's): an `--init-from`
+# run's own are kept.
 MODEL_OPTIONS = (
     "crf",
     "tag_scheme",
@@ -178,12 +179,6 @@ MODEL_OPTIONS = (
     "char_units",
     "char_cell",
     "max_word_chars",
-    "cell",
-    "units",
-    "layers",
-    "bidirectional",
-    "dropout",
-    "recurrent_dropout",
 )
 
 train_model, main = train_script("apps.ner.train", build_parser, train, MODEL_OPTIONS)

@@ -215,7 +215,8 @@ def _train(options, config, run_dir):
     return metrics
 
 
-# The flags that shape the model: an `--init-from` run's own are kept.
+# This app's flags that shape the model (besides the recurrent stack's): an `--init-from`
+# run's own are kept.
 MODEL_OPTIONS = (
     "classes",
     "embedding_dim",
@@ -223,12 +224,6 @@ MODEL_OPTIONS = (
     "pooling",
     "hidden_units",
     "ensemble",
-    "cell",
-    "units",
-    "layers",
-    "bidirectional",
-    "dropout",
-    "recurrent_dropout",
 )
 
 train_model, main = train_script("apps.sentiment.train", build_parser, train, MODEL_OPTIONS)

@@ -124,14 +124,18 @@ def read_inputs(texts, input_path, text_col):
         if is_table(input_path):
             return read_table(input_path, [text_col])[text_col].astype(str).tolist()
         return split_lines(read_text_file(input_path))
+    return split_lines(read_stdin("give texts as arguments, --input FILE, or pipe lines to stdin"))
+
+
+def read_stdin(advice):
+    """All of stdin as text; `UserError` when nothing is piped in (with `advice`) or not UTF-8."""
     if sys.stdin is None or sys.stdin.isatty():
-        raise UserError("no input: give texts as arguments, --input FILE, or pipe lines to stdin")
+        raise UserError(f"no input: {advice}")
     data = sys.stdin.buffer.read()
     try:
-        text = data.decode("utf-8")
+        return data.decode("utf-8")
     except UnicodeDecodeError as error:
         raise UserError(f"stdin: bytes that are not UTF-8 at offset {error.start}") from error
-    return split_lines(text)
 
 
 def split_lines(text):

@@ -193,6 +193,12 @@ class TrainingConfig:
         return self.strategy == "multiworker"
 
 
+# The fields that shape the recurrent stack: with `--init-from`, the source run's are kept.
+MODEL_FIELDS = tuple(
+    field.name for field in dataclasses.fields(TrainingConfig) if field.metadata["group"] == "model"
+)
+
+
 def flag_name(name):
     return "--" + name.replace("_", "-")
 

@@ -3,7 +3,7 @@
 import sys
 
 from seqapps.errors import UserError
-from seqapps.training.config import TrainingConfig
+from seqapps.training.config import MODEL_FIELDS, TrainingConfig
 from seqapps.training.loop import TrainingInterrupted
 from seqapps.training.resume import flag_names, given_options, resume_options
 from seqapps.training.runs import command_line
@@ -84,8 +84,9 @@ def train_script(prog, build_parser, train, model_options=()):
         build_parser: Returns the script's `ArgumentParser`.
         train: `train(options, config)` running the training, given the parsed options
             and the `TrainingConfig` built from them (which checks them).
-        model_options: The option names that shape the model (and so must equal
-            those of an `--init-from` source; see `adopt_model_options`).
+        model_options: The app's own option names that shape the model (the
+            recurrent stack's, `MODEL_FIELDS`, count too): with `--init-from` they are
+            the source's (see `adopt_model_options`).
 
     Returns:
         `(train_model, main)`: `train_model(**kwargs)` takes the script's flags
@@ -101,7 +102,7 @@ def train_script(prog, build_parser, train, model_options=()):
                 resume_options(options, given, build_parser)
             elif options.init_from:
                 flags = flag_names(build_parser())
-                adopt_model_options(options, given, model_options, flags)
+                adopt_model_options(options, given, (*MODEL_FIELDS, *model_options), flags)
             result = train(options, TrainingConfig.from_options(options))
         except Exception as error:
             if options.strategy == "multiworker" and is_lost_worker(error):

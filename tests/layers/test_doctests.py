@@ -1,12 +1,12 @@
 """The docstring examples of the layers, the converters and the training config run as shown."""
 
-import doctest
 import importlib
 
 import keras
 import numpy as np
 import pytest
 from keras import ops
+from support.doctests import run_examples
 
 import seqapps
 import seqapps.layers
@@ -22,6 +22,7 @@ MODULES = [
     "seqapps.layers.stacking",
     "seqapps.interop",
     "seqapps.training.config",
+    "seqapps.music.chords",
 ]
 
 
@@ -30,12 +31,6 @@ def test_docstring_examples(name):
     module = importlib.import_module(name)
     globs = {"np": np, "keras": keras, "ops": ops, "seqapps": seqapps, **vars(seqapps.layers)}
     globs.update(vars(module))
-    finder = doctest.DocTestFinder(exclude_empty=True)
-    runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
-    examples = 0
-    for test in finder.find(module, name, globs=globs):
-        if test.examples:
-            examples += len(test.examples)
-            runner.run(test)
+    examples, failures = run_examples(module, name, globs)
     assert examples > 0, f"{name} has no docstring example"
-    assert runner.failures == 0, f"{runner.failures} docstring example(s) of {name} failed"
+    assert failures == 0, f"{failures} docstring example(s) of {name} failed"
