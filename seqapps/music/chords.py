@@ -146,14 +146,111 @@ def parse_chord_symbol(text):
     return Chord(root=root, pitch_classes=tuple(sorted(pitch_classes)), symbol=symbol, bass=bass)
 
 
+@dataclasses.dataclass
+class _ChordReading:
+    """What the part of a symbol after its root has said so far (a triad until told otherwise)."""
+
+    third: int | None = 4
+    fifth: int | None = 7
+    seventh: int | None = None
+    major_seventh: bool = False
+    diminished: bool = False
+    altered: bool = False
+    sixth: bool = False
+    tensions: dict = dataclasses.field(default_factory=dict)  # degree -> semitone shift
+    added: set = dataclasses.field(default_factory=set)  # degrees after `add`: no implied 7th
+
+    def read_degree(self, degree, shift, at_end, after_add, tail):
+        """A degree number (`7`, `b9`, `#11`, a power chord's final `5`)."""
+        if degree == 7:
+            if shift:
+                raise ValueError(tail)
+            self.seventh = 7
+        elif degree == 6 and not shift:
+            self.sixth = True
+        elif degree == 5:
+            if shift:
+                self.fifth = 7 + shift
+            elif at_end and self.seventh is None and not self.tensions:
+                self.third = None  # power chord `C5`
+        elif degree in _DEGREE_OFFSETS or (degree == 6 and shift):
+            self.tensions[13 if degree == 6 else degree] = shift
+            if after_add:
+                self.added.add(degree)
+        else:
+            raise ValueError(tail)
+
+    def read_quality(self, word, quality, tail, start):
+        """A quality word starting at `tail[start]`; returns where reading goes on."""
+        position = start + len(word)
+        following = tail[position : position + 1]
+        if quality == "major":
+            if start > 0 or word in ("j", "Δ", "^") or following.isdigit():
+                self.major_seventh = True
+            if word in ("Δ", "^", "j") and not following.isdigit():
+                self.seventh = 7
+        elif quality == "minor":
+            self.third = 3
+        elif quality == "diminished":
+            self.third, self.fifth, self.diminished = 3, 6, True
+        elif quality == "half-diminished":
+            self.third, self.fifth, self.seventh = 3, 6, 7
+            if following == "7":
+                position += 1
+        elif quality == "augmented":
+            self.fifth = 8
+        elif quality == "altered":
+            self.altered = True
+        elif quality == "sus":
+            self.third = None
+            if following == "2":
+                self.tensions[2] = 0
+                position += 1
+            else:
+                self.tensions[4] = 0
+                if following == "4":
+                    position += 1
+        return position
+
+    def intervals(self):
+        """The chord's intervals above the root, with the sevenths its tensions imply."""
+        highest = max(
+            (d for d in self.tensions if d in (9, 11, 13) and d not in self.added), default=None
+        )
+        if highest is not None and not self.sixth:
+            self.seventh = 7
+            # An altered 11 or 13 (`7#11`) names that tension only; a plain one implies the 9.
+            if highest >= 11 and self.tensions[highest] == 0:
+                self.tensions.setdefault(9, 0)
+        if self.altered:
+            # One common voicing of an altered dominant: no fifth, b9 #9 #11 b13.
+            return {0, 4 if self.third is None else self.third, 10, 1, 3, 6, 8}
+        intervals = {0, self.fifth} if self.fifth is not None else {0}
+        if self.third is not None:
+            intervals.add(self.third)
+        if self.sixth:
+            intervals.add(9)
+        if self.seventh is not None:
+            if self.major_seventh:
+                intervals.add(11)
+            elif self.diminished and self.third == 3 and self.fifth == 6:
+                intervals.add(9)
+            else:
+                intervals.add(10)
+        for degree, shift in self.tensions.items():
+            if shift is not None:
+                intervals.add(_DEGREE_OFFSETS[degree] + shift)
+        return intervals
+
+
 def _tail_intervals(tail):
-    """Intervals above the root for everything after it (`-7b5`, `79#`, `sus4`, ...)."""
+    """Intervals above the root for everything after it (`-7b5`, `79#`, `sus4`, ...).
+
+    The tail is read left to right as degree numbers (with a leading, or in WJazzD's
+    style a trailing, accidental), separators and quality words (`_QUALITY_WORDS`).
+    """
     trailing = _uses_trailing_accidentals(tail)
-    third, fifth, seventh = 4, 7, None
-    major_seventh = diminished = altered = False
-    sixth = False
-    tensions = {}  # degree -> semitone shift
-    added = set()  # degrees written after `add`: no implied seventh
+    reading = _ChordReading()
     position = 0
     pending = 0  # a leading alteration waiting for its degree
     after_add = False
@@ -164,30 +261,13 @@ def _tail_intervals(tail):
             continue
         number = _NUMBER.match(rest)
         if number:
-            degree = int(number.group())
             position += len(number.group())
-            shift = pending
-            pending = 0
+            shift, pending = pending, 0
             if trailing and position < len(tail) and tail[position] in _ACCIDENTAL_SHIFT:
                 shift = _ACCIDENTAL_SHIFT[tail[position]]
                 position += 1
-            if degree == 7:
-                if shift:
-                    raise ValueError(tail)
-                seventh = 7
-            elif degree == 6 and not shift:
-                sixth = True
-            elif degree == 5:
-                if shift:
-                    fifth = 7 + shift
-                elif position == len(tail) and seventh is None and not tensions:
-                    third = None  # power chord `C5`
-            elif degree in _DEGREE_OFFSETS or (degree == 6 and shift):
-                tensions[13 if degree == 6 else degree] = shift
-                if after_add:
-                    added.add(degree)
-            else:
-                raise ValueError(tail)
+            at_end = position == len(tail)
+            reading.read_degree(int(number.group()), shift, at_end, after_add, tail)
             after_add = False
             continue
         if rest[0] in _ACCIDENTAL_SHIFT or (
@@ -200,63 +280,11 @@ def _tail_intervals(tail):
         if found is None:
             raise ValueError(tail)
         word, quality = found
-        position += len(word)
-        if quality == "major":
-            if position > len(word) or word in ("j", "Δ", "^") or rest[len(word) :][:1].isdigit():
-                major_seventh = True
-            if word in ("Δ", "^", "j") and not rest[len(word) :][:1].isdigit():
-                seventh = 7
-        elif quality == "minor":
-            third = 3
-        elif quality == "diminished":
-            third, fifth, diminished = 3, 6, True
-        elif quality == "half-diminished":
-            third, fifth, seventh = 3, 6, 7
-            if tail[position : position + 1] == "7":
-                position += 1
-        elif quality == "augmented":
-            fifth = 8
-        elif quality == "altered":
-            altered = True
-        elif quality == "add":
-            after_add = True
-        elif quality == "sus":
-            third = None
-            if tail[position : position + 1] == "2":
-                tensions[2] = 0
-                position += 1
-            else:
-                tensions[4] = 0
-                if tail[position : position + 1] == "4":
-                    position += 1
+        after_add = after_add or quality == "add"
+        position = reading.read_quality(word, quality, tail, position)
     if pending:
         raise ValueError(tail)
-
-    highest = max((d for d in tensions if d in (9, 11, 13) and d not in added), default=None)
-    if highest is not None and not sixth:
-        seventh = 7
-        # An altered 11 or 13 (`7#11`) names that tension only; a plain one implies the 9.
-        if highest >= 11 and tensions[highest] == 0:
-            tensions.setdefault(9, 0)
-    if altered:
-        # One common voicing of an altered dominant: no fifth, b9 #9 #11 b13.
-        return {0, 4 if third is None else third, 10, 1, 3, 6, 8}
-    intervals = {0, fifth} if fifth is not None else {0}
-    if third is not None:
-        intervals.add(third)
-    if sixth:
-        intervals.add(9)
-    if seventh is not None:
-        if major_seventh:
-            intervals.add(11)
-        elif diminished and third == 3 and fifth == 6:
-            intervals.add(9)
-        else:
-            intervals.add(10)
-    for degree, shift in tensions.items():
-        if shift is not None:
-            intervals.add(_DEGREE_OFFSETS[degree] + shift)
-    return intervals
+    return reading.intervals()
 
 
 def chord_vector(chord):
