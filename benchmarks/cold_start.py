@@ -6,6 +6,7 @@ time `python -c "import tensorflow"` takes on the same machine for comparison.
 
     python benchmarks/cold_start.py                  # --help and argument errors, 5 rounds
     python benchmarks/cold_start.py --predict        # also one prediction per installed preset
+    python benchmarks/cold_start.py --model jazz=runs/wjazzd   # one prediction with that model
     python benchmarks/cold_start.py --markdown       # the table as Markdown
 """
 
@@ -28,11 +29,11 @@ PREDICTIONS = {
     "sentiment": ["-m", "apps.sentiment.predict", "A gorgeous, witty, moving film."],
     "ner": ["-m", "apps.ner.predict", "Angela Merkel met Emmanuel Macron in Paris."],
     "jazz": ["-m", "apps.jazz.predict", "--chords", "Dm7 G7 | Cmaj7", "--bars", "8"],
-    "names": ["-m", "apps.names.predict", "--num-samples", "10"],
+    "names": ["-m", "apps.names.predict", "--count", "10"],
 }
 
 
-def commands(predict, output_dir):
+def commands(predict, models, output_dir):
     rows = [("python -c 'import tensorflow'", ["-c", "import tensorflow"])]
     for app in APPS:
         for script in SCRIPTS:
@@ -40,12 +41,15 @@ def commands(predict, output_dir):
         rows.append(
             (f"apps.{app}.train --batch-size 0", ["-m", f"apps.{app}.train", "--batch-size", "0"])
         )
-    if predict:
-        for app, argv in PREDICTIONS.items():
-            argv = list(argv)
-            if app == "jazz":
-                argv += ["--out", str(Path(output_dir) / "solo.mid")]
-            rows.append((" ".join(argv[1:]), argv))
+    for app, argv in PREDICTIONS.items():
+        if not predict and app not in models:
+            continue
+        argv = list(argv)
+        if app in models:
+            argv += ["--model", models[app]]
+        if app == "jazz":
+            argv += ["--out", str(Path(output_dir) / "solo.mid")]
+        rows.append((" ".join(argv[1:]), argv))
     return rows
 
 
@@ -61,12 +65,20 @@ def main():
     parser.add_argument(
         "--predict", action="store_true", help="also time one prediction per app's default preset"
     )
+    parser.add_argument(
+        "--model",
+        action="append",
+        default=[],
+        metavar="APP=PATH",
+        help="also time one prediction of APP with this model (repeatable)",
+    )
     parser.add_argument("--markdown", action="store_true", help="print the table as Markdown")
     options = parser.parse_args()
+    models = dict(item.split("=", 1) for item in options.model)
     import tempfile
 
     with tempfile.TemporaryDirectory() as output_dir:
-        rows = commands(options.predict, output_dir)
+        rows = commands(options.predict, models, output_dir)
         times = {name: [] for name, _ in rows}
         status = {}
         for round_index in range(options.rounds):
