@@ -3,6 +3,11 @@
 An entity counts as found only if the prediction has the same type and exactly the same
 tokens (`seqapps.text.tagging.entity_scores`; both sides converted to IOB2, so this equals
 seqeval's strict IOB2 mode and conlleval).
+
+`unseen_mentions` scores the same way only the mentions (gold and predicted) none of whose
+words the model's vocabulary holds: words, as the model looks them up (lower case, digits as
+0), that never occurred in its training data. That is how well the tagger generalizes to
+new names, which a strong overall F1 can hide.
 """
 
 from apps.ner import data as ner_data
@@ -37,6 +42,8 @@ def evaluate_corpus(model, corpus, batch_size=64, conll_out=None):
     gold = corpus.converted("IOB2")
     predicted = [r["tags"] for r in tag_sentences(model, corpus.sentences, batch_size)]
     scores = tagging.entity_scores(gold, predicted)
+    unseen = unseen_mention_scores(model, corpus.sentences, gold, predicted)
+    scores["unseen_mentions"] = unseen
     scores["data"] = corpus.source
     scores["data_scheme"] = corpus.scheme
     if conll_out:
@@ -48,6 +55,27 @@ def evaluate_corpus(model, corpus, batch_size=64, conll_out=None):
             lines.append("")
         write_text(conll_out, "\n".join(lines) + "\n")
     return scores
+
+
+def unseen_mention_scores(model, sentences, gold, predicted):
+    """Entity scores over the mentions whose words are all outside the model's vocabulary."""
+    import numpy as np
+    import tensorflow as tf
+
+    from apps.ner.model import describe, normalize_words
+
+    known = set(describe(model)["features"].words)
+    distinct = sorted({token for sentence in sentences for token in sentence})
+    forms = normalize_words(tf.constant(distinct, tf.string)).numpy() if distinct else []
+    is_new = {token: form.decode("utf-8") not in known for token, form in zip(distinct, forms)}
+    new = [np.array([is_new[token] for token in sentence], bool) for sentence in sentences]
+
+    def counts_mention(index, start, end):
+        return bool(new[index][start:end].all())
+
+    scores = tagging.entity_scores(gold, predicted, counts_mention)
+    keys = ("precision", "recall", "f1", "gold_entities", "predicted_entities")
+    return {key: scores[key] for key in (*keys, "correct_entities")}
 
 
 def evaluate_file(

@@ -262,13 +262,17 @@ def is_valid(tags, scheme):
     return not problems(tags, scheme)
 
 
-def entity_scores(gold_sequences, predicted_sequences):
+def entity_scores(gold_sequences, predicted_sequences, counts_mention=None):
     """Entity-level precision, recall and F1 with CoNLL's exact-match rule.
 
     An entity counts as correct only if a predicted entity has the same type and exactly
     the same tokens. Both sides are read with `spans` (any scheme, invalid sequences read
     leniently as `conlleval` does). On valid IOB2 input this equals
     `seqeval.metrics.classification_report(..., mode="strict", scheme=IOB2)`.
+
+    `counts_mention(sentence_index, start, end)` (end exclusive), if given, restricts the
+    scores to the mentions, gold and predicted, for which it is true (e.g. mentions of
+    words never seen in training).
 
     Returns:
         A JSON-ready dict: `precision`, `recall`, `f1` (micro, over all entities),
@@ -290,6 +294,9 @@ def entity_scores(gold_sequences, predicted_sequences):
         tokens += len(gold)
         correct_tokens += sum(g == p for g, p in zip(gold, predicted))
         gold_spans, predicted_spans = set(spans(gold)), set(spans(predicted))
+        if counts_mention is not None:
+            gold_spans = {s for s in gold_spans if counts_mention(index, s[1], s[2])}
+            predicted_spans = {s for s in predicted_spans if counts_mention(index, s[1], s[2])}
         for entity_type, _, _ in gold_spans:
             counts.setdefault(entity_type, [0, 0, 0])[0] += 1
         for entity_type, _, _ in predicted_spans:
@@ -348,5 +355,12 @@ def format_scores(scores):
         lines.append(
             f"{name:<{width}}  {100 * row['precision']:9.2f}  {100 * row['recall']:6.2f}  "
             f"{100 * row['f1']:6.2f}  {support:7d}  {predicted:9d}"
+        )
+    unseen = scores.get("unseen_mentions")
+    if unseen:
+        lines.append(
+            f"{'unseen':<{width}}  {100 * unseen['precision']:9.2f}  {100 * unseen['recall']:6.2f}"
+            f"  {100 * unseen['f1']:6.2f}  {unseen['gold_entities']:7d}  "
+            f"{unseen['predicted_entities']:9d}   (mentions of words not seen in training)"
         )
     return "\n".join(lines)

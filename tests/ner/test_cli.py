@@ -118,6 +118,38 @@ def test_evaluate_prints_json_equal_to_seqeval(ner_run, run_python, ner_files, t
         assert row["support"] == theirs[entity_type]["support"]
 
 
+def test_evaluate_scores_mentions_of_words_never_seen_in_training(ner_model, ner_files):
+    import re
+
+    from apps.ner import data as ner_data
+    from apps.ner.evaluation import evaluate_corpus
+    from apps.ner.model import describe
+    from apps.ner.tagger import tag_sentences
+    from seqapps.text import tagging
+
+    corpus = ner_data.load(str(ner_files[1]))
+    scores = evaluate_corpus(ner_model, corpus)
+    known = set(describe(ner_model)["features"].words)
+
+    def new(token):
+        return re.sub(r"\d", "0", token.lower()) not in known
+
+    gold = corpus.converted("IOB2")
+    predicted = [r["tags"] for r in tag_sentences(ner_model, corpus.sentences)]
+    expected = {"gold": 0, "predicted": 0, "correct": 0}
+    for tokens, gold_tags, predicted_tags in zip(corpus.sentences, gold, predicted):
+        keep = {s for s in tagging.spans(gold_tags) if all(map(new, tokens[s[1] : s[2]]))}
+        found = {s for s in tagging.spans(predicted_tags) if all(map(new, tokens[s[1] : s[2]]))}
+        expected["gold"] += len(keep)
+        expected["predicted"] += len(found)
+        expected["correct"] += len(keep & found)
+    unseen = scores["unseen_mentions"]
+    assert unseen["gold_entities"] == expected["gold"] > 0
+    assert unseen["predicted_entities"] == expected["predicted"]
+    assert unseen["correct_entities"] == expected["correct"]
+    assert unseen["gold_entities"] < scores["gold_entities"]
+
+
 def test_fresh_process_load_gives_the_same_tags(ner_run, ner_model, run_python):
     script = textwrap.dedent(f"""
         import json, sys, keras, seqapps

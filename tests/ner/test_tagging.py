@@ -159,3 +159,20 @@ def test_from_spans_rejects_overlaps():
         tagging.from_spans([("PER", 0, 2), ("LOC", 1, 3)], 3)
     with pytest.raises(ValueError, match="unknown tag scheme"):
         tagging.scheme_name("BILOU")
+
+
+def test_entity_scores_restricted_to_some_mentions():
+    gold = [["B-PER", "I-PER", "O", "B-LOC"], ["B-ORG", "O"]]
+    predicted = [["B-PER", "I-PER", "O", "O"], ["B-ORG", "B-LOC"]]
+    # Keep the mentions that touch token 3 of sentence 0 or token 1 of sentence 1.
+    chosen = {(0, 3), (1, 1)}
+
+    def counts_mention(index, start, end):
+        return any((index, position) in chosen for position in range(start, end))
+
+    scores = tagging.entity_scores(gold, predicted, counts_mention)
+    # Gold: LOC (0, 3-4); predicted: LOC (1, 1-2); neither is found.
+    assert (scores["gold_entities"], scores["predicted_entities"]) == (1, 1)
+    assert scores["correct_entities"] == 0 and scores["f1"] == 0.0
+    everything = tagging.entity_scores(gold, predicted, lambda *_: True)
+    assert everything == tagging.entity_scores(gold, predicted)
