@@ -154,7 +154,8 @@ def _train(options, config, run_dir):
         file=sys.stderr,
     )
     if config.init_from:
-        known = names_model.vocabulary_of(load_model(config.init_from, app="names"))
+        start = load_model(config.init_from, app="names")
+        known = names_model.vocabulary_of(start)
         vocabulary = CharVocabulary.from_config(known.get_config())
         report_coverage(
             config.init_from, "characters", train_set.all_text(), set(vocabulary.characters)
@@ -173,7 +174,7 @@ def _train(options, config, run_dir):
     with strategy.scope():
         core = names_model.build_core(vocabulary, options, config)
         if config.init_from:
-            start_weights(core, config.init_from, "names")
+            start_weights(core, start, "names")
         trainable = names_model.GradientNormTracker(core)
         trainable.compile(optimizer=make_optimizer(config), jit_compile=config.jit)
         trainable.build_weights()

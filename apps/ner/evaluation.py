@@ -32,7 +32,8 @@ def evaluate_corpus(model, corpus, batch_size=64, conll_out=None):
     from apps.ner.model import describe
     from apps.ner.tagger import tag_sentences
 
-    known = describe(model)["entity_types"]
+    description = describe(model)
+    known = description["entity_types"]
     unseen = sorted(set(corpus.entity_types()) - set(known))
     if unseen:
         raise UserError(
@@ -42,7 +43,7 @@ def evaluate_corpus(model, corpus, batch_size=64, conll_out=None):
     gold = corpus.converted("IOB2")
     predicted = [r["tags"] for r in tag_sentences(model, corpus.sentences, batch_size)]
     scores = tagging.entity_scores(gold, predicted)
-    unseen = unseen_mention_scores(model, corpus.sentences, gold, predicted)
+    unseen = unseen_mention_scores(description["features"], corpus.sentences, gold, predicted)
     scores["unseen_mentions"] = unseen
     scores["data"] = corpus.source
     scores["data_scheme"] = corpus.scheme
@@ -57,14 +58,14 @@ def evaluate_corpus(model, corpus, batch_size=64, conll_out=None):
     return scores
 
 
-def unseen_mention_scores(model, sentences, gold, predicted):
-    """Entity scores over the mentions whose words are all outside the model's vocabulary."""
+def unseen_mention_scores(features, sentences, gold, predicted):
+    """Entity scores over the mentions whose words are all outside `features`' vocabulary."""
     import numpy as np
     import tensorflow as tf
 
-    from apps.ner.model import describe, normalize_words
+    from apps.ner.model import normalize_words
 
-    known = set(describe(model)["features"].words)
+    known = set(features.words)
     distinct = sorted({token for sentence in sentences for token in sentence})
     forms = normalize_words(tf.constant(distinct, tf.string)).numpy() if distinct else []
     is_new = {token: form.decode("utf-8") not in known for token, form in zip(distinct, forms)}
