@@ -49,6 +49,8 @@ def known_presets(app=None):
     if not root.is_dir():
         return found
     for folder in sorted(root.iterdir()):
+        if folder.name.startswith("."):  # one being built (scripts/build_presets.py)
+            continue
         description = folder / "preset.json"
         if not (folder / "model.keras").is_file() or not description.is_file():
             continue

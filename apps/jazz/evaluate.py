@@ -22,10 +22,19 @@
    against the real solos.
 
 Without --data the dev split of the run is rebuilt from its config.json (same
-corpus, fraction and seed). JSON goes to stdout, a readable report to stderr.
+corpus, fraction and seed); --corpus names the corpus when it is no longer where
+config.json says (a preset's, say). --likelihood-only stops after part 1. JSON goes
+to stdout, a readable report to stderr.
 
-Example:
-  python -m apps.jazz.evaluate --model runs/wjazzd
+Examples:
+  python -m apps.jazz.evaluate --model wjazzd --corpus path/to/wjazzd --likelihood-only
+  python -m apps.jazz.evaluate --model wjazzd --corpus path/to/wjazzd --seed 1
+  python -m apps.jazz.train --out runs/music21-demo --epochs 3     # no download, then:
+  python -m apps.jazz.evaluate --model runs/music21-demo           # its own dev split
+
+path/to/wjazzd: the Weimar Jazz Database (https://jazzomat.hfm-weimar.de/, ODbL), a folder
+with its solo MIDI files in midi/, its beats tables as CSV in beats/ and an index.csv
+pairing them (see apps/jazz/README.md).
 """
 
 import argparse
@@ -46,6 +55,7 @@ from seqapps.cli import (
 )
 from seqapps.errors import UserError
 from seqapps.export import load_model
+from seqapps.files import resolve_model_path
 from seqapps.generation.sampler import check_sampling_options
 
 
@@ -61,6 +71,17 @@ def build_parser():
         "--train-data",
         action="append",
         help="training corpus for the copy check (default: the run's training split)",
+    )
+    parser.add_argument(
+        "--corpus",
+        action="append",
+        help="the run's training corpus (repeatable, as train --data was), read instead of the "
+        "paths config.json records; its dev split is drawn again with the run's fraction and seed",
+    )
+    parser.add_argument(
+        "--likelihood-only",
+        action="store_true",
+        help="report the dev likelihood only (no improvising, no solo measures)",
     )
     parser.add_argument(
         "--bars",
@@ -85,8 +106,7 @@ def _run_options(model_path):
     """The training options recorded in a run directory's config.json, or None."""
     if model_path is None:
         return None
-    path = Path(model_path)
-    config = (path if path.is_dir() else path.parent) / "config.json"
+    config = resolve_model_path(model_path).parent / "config.json"
     if not config.is_file():
         return None
     return json.loads(config.read_text())["options"]
@@ -99,6 +119,10 @@ def _corpora(options):
         raise UserError(
             f"--model {options.model}: no config.json to rebuild the dev split from; pass --data"
         )
+    if options.corpus:
+        if recorded is None:
+            raise UserError(f"--corpus: --model {options.model} has no config.json to split it by")
+        recorded = {**recorded, "data": options.corpus, "cache_dir": None}
     cache_dir = options.cache_dir or (recorded or {}).get("cache_dir")
     settings = argparse.Namespace(melody_part=None, cache_dir=cache_dir)
     run_split = None
@@ -124,6 +148,8 @@ def evaluate(model, options):
     dev_windows = windows.training_windows(dev, window_bars)
     likelihood = windows.token_scores(inference_function(model), dev_windows)
     likelihood["perplexity"] = float(np.exp(likelihood["nll"]))
+    if options.likelihood_only:
+        return {"dev_pieces": len(dev), "likelihood": likelihood}
 
     sampling = {
         "temperature": options.temperature,
@@ -240,9 +266,11 @@ def format_report(result):
     lines = [
         f"dev pieces: {result['dev_pieces']}; NLL {result['likelihood']['nll']:.4f} nats/step "
         f"(perplexity {result['likelihood']['perplexity']:.3f}), accuracy "
-        f"{result['likelihood']['accuracy']:.4f}",
-        f"{'':16}{'real':>10}{'generated':>12}{'chords zeroed':>15}",
+        f"{result['likelihood']['accuracy']:.4f}"
     ]
+    if "generated" not in result:
+        return lines[0]
+    lines.append(f"{'':16}{'real':>10}{'generated':>12}{'chords zeroed':>15}")
     for key in ("chord_tone_ratio", "scale_tone_ratio", "pitch_range", "notes_per_bar"):
         values = [result[side][key] for side in ("real", "generated", "chords_zeroed")]
         lines.append(f"{key:16}{values[0]:>10.3f}{values[1]:>12.3f}{values[2]:>15.3f}")

@@ -6,7 +6,7 @@ The `serving_default` (also `generate`) signature takes `chords` (float32
 (see `apps.jazz.exporting` and the app README).
 
 Example:
-  python -m apps.jazz.export --model runs/wjazzd --out exported/improviser
+  python -m apps.jazz.export --model wjazzd --out exported/wjazzd
 """
 
 from apps.jazz.exporting import export

@@ -5,12 +5,14 @@ progression as block chords), a MusicXML score and a piano-roll PNG beside it.
 Chords are jazz symbols, one bar per `|`; chords in a bar share it evenly,
 `%` repeats the previous bar and `N.C.` is no chord. `-` after the root means
 minor (`C-7` = Cm7), `j7` or `maj7` a major seventh, `m7b5` or `ø` half-diminished.
-The progression repeats until --bars bars are filled.
+The progression repeats until --bars bars are filled. Without --model the app's
+default preset, wjazzd, is used, and stderr says so.
 
 Examples:
-  python -m apps.jazz.predict --model runs/wjazzd --chords "Dm7 G7 | Cmaj7 | Dm7 G7 | Cmaj7" \\
+  python -m apps.jazz.predict --chords "Dm7 G7 | Cmaj7" --bars 8 --out solo.mid
+  python -m apps.jazz.predict --model wjazzd --chords "Dm7 G7 | Cmaj7 | Dm7 G7 | Cmaj7" \\
       --bars 16 --tempo 160 --out solo.mid
-  python -m apps.jazz.predict --model runs/wjazzd --chords-from blues.txt \\
+  python -m apps.jazz.predict --model wjazzd --chords-from blues.txt \\
       --primer "60 63 65 66 67" --num-outputs 3 --seed 7 --out blues.mid
 """
 

@@ -5,8 +5,17 @@ download). For real jazz, point it at the Weimar Jazz Database folder.
 
 Examples:
   python -m apps.jazz.train --out runs/music21-demo --epochs 3
-  python -m apps.jazz.train --data ../shared/data/jazz/wjazzd --out runs/wjazzd
-  python -m apps.jazz.train --data ../shared/data/jazz/original_metheny.mid --out runs/metheny
+  python -m apps.jazz.train --data path/to/wjazzd --out runs/wjazzd
+  python -m apps.jazz.train --data path/to/original_metheny.mid --out runs/metheny
+  python -m apps.jazz.train --init-from wjazzd --data my-solos/ --out runs/mine
+
+path/to/wjazzd: the Weimar Jazz Database (https://jazzomat.hfm-weimar.de/, ODbL), a folder
+with its solo MIDI files in midi/, its beats tables as CSV in beats/ and an index.csv
+pairing them (see apps/jazz/README.md).
+
+original_metheny.mid: midi/original_metheny.mid of https://github.com/jisungk/deepjazz (any
+MIDI file with a melody works). --init-from starts from the preset wjazzd (or a run) and
+trains it further on --data.
 """
 
 import argparse

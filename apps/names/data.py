@@ -219,8 +219,8 @@ def training_reference(model_argument, path=None, mode="lines", lowercase=False)
     """The training data of a run, for novelty checks.
 
     Args:
-        model_argument: `--model` (a run directory's `config.json` names the
-            data, mode and split).
+        model_argument: `--model` (the `config.json` of its run directory or
+            preset names the data, mode and split).
         path: A file to use instead (all of it counts as training data).
         mode: The model's mode, for `path`.
         lowercase: Whether the model folds case, for `path`.
@@ -232,9 +232,11 @@ def training_reference(model_argument, path=None, mode="lines", lowercase=False)
     import json
     from pathlib import Path
 
+    from seqapps.files import resolve_model_path
+
     if path:
         return TrainingReference(load(path, mode, lowercase), f"{path}"), ""
-    config_path = Path(model_argument) / "config.json"
+    config_path = resolve_model_path(model_argument).parent / "config.json"
     if not config_path.is_file():
         return None, "no config.json beside the model; pass --training-data to mark new samples"
     try:

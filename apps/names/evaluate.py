@@ -9,15 +9,26 @@ each string and of each of its characters. For line models, --samples N (default
 training lines: the share that is new, and their length distribution against
 the training lines' (summary statistics and the Kolmogorov-Smirnov statistic).
 
+With --dev-split, --data is the file the model was trained on and only the
+lines the run held out as dev are scored: the split is drawn again with the
+--dev-fraction and --seed of its config.json (what a preset reports).
+
 Prints one JSON object on stdout and a readable report on stderr.
 
 Examples:
-  python -m apps.names.evaluate --model runs/dinos --data dev_names.txt
-  python -m apps.names.evaluate --model runs/dinos --score Tyrannosaurus Velociraptor
+  python -m apps.names.evaluate --model dinos --score Tyrannosaurus Velociraptor
+  python -m apps.names.evaluate --model dinos --data my-names.txt --samples 0
+  python -m apps.names.evaluate --model dinos --data dinos.txt --dev-split --samples 0
+
+dinos.txt: the file the preset was trained on, a list of dinosaur genus names, one per line
+(from Wikipedia's list of dinosaur genera).
 """
 
+import contextlib
 import json
 import sys
+import tempfile
+from pathlib import Path
 
 from seqapps.cli import (
     int_range,
@@ -37,6 +48,11 @@ def build_parser():
     parser = make_parser("apps.names.evaluate", __doc__)
     parser.add_argument("--model", help="run directory, .keras file or preset name")
     parser.add_argument("--data", help="file to score: one example per line (or running text)")
+    parser.add_argument(
+        "--dev-split",
+        action="store_true",
+        help="--data is the run's training file: score only the lines its seeded split held out",
+    )
     parser.add_argument("--score", nargs="+", metavar="STRING", help="strings to score")
     parser.add_argument(
         "--samples",
@@ -74,6 +90,38 @@ def _format_summary(summary):
     )
 
 
+@contextlib.contextmanager
+def _held_out_lines(options):
+    """The file to score: --data, or its lines the run held out (--dev-split), as a file."""
+    if not options.dev_split:
+        yield options.data
+        return
+    from apps.names import data as names_data
+    from seqapps.training.runs import source_options
+
+    recorded = source_options(options.model)
+    if not recorded:
+        raise UserError(f"--dev-split: --model {options.model} has no config.json to split by")
+    if recorded.get("dev"):
+        raise UserError(
+            f"--dev-split: --model {options.model} was trained with the dev file "
+            f"{recorded['dev']}; score that file instead"
+        )
+    corpus = names_data.load(
+        options.data, recorded.get("mode", "lines"), recorded.get("lowercase", False)
+    )
+    _, dev = names_data.split(
+        corpus, recorded.get("dev_fraction", 0.1), recorded.get("seed", 1), recorded.get("window")
+    )
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "dev.txt"
+        if dev.mode == "lines":
+            names_data.write_lines(path, dev.strings)
+        else:
+            path.write_text(dev.all_text(), encoding="utf-8")
+        yield str(path)
+
+
 def main(argv):
     options = build_parser().parse_args(argv)
     from apps.names import data as names_data
@@ -90,8 +138,12 @@ def main(argv):
     model = load_model(options.model, app="names")
     vocabulary = vocabulary_of(model)
     report = {}
+    if options.dev_split and not options.data:
+        raise UserError("--dev-split needs --data, the file the run was trained on")
     if options.data:
-        metrics = evaluate_file(model, options.data, options.window, options.batch_size)
+        with _held_out_lines(options) as path:
+            metrics = evaluate_file(model, path, options.window, options.batch_size)
+        metrics["data"] = options.data + (" (its dev split)" if options.dev_split else "")
         report.update(metrics)
         print(
             f"{metrics['data']}: {metrics['examples']} examples, {metrics['characters']} "

@@ -13,11 +13,10 @@ Two signatures, served with TensorFlow only:
 
 Characters the model never saw count as its unknown character.
 
-  saved_model_cli run --dir runs/dinos/saved_model --tag_set serve --signature_def sample \\
+Example (a preset, then serving it):
+  python -m apps.names.export --model dinos --out exported/dinos
+  saved_model_cli run --dir exported/dinos --tag_set serve --signature_def sample \\
       --input_exprs 'count=5;temperature=1.0;seed=1;prefix="Tyr"'
-
-Example:
-  python -m apps.names.export --model runs/dinos --out exported/dinos
 """
 
 from apps.names.exporting import export

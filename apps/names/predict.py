@@ -7,13 +7,19 @@ likely completions instead, best first, with their log-probabilities.
 
 Each sample is marked `new` or `in training data`; the training data is found
 through the run directory's config.json (without its dev split), or given with
---training-data. The share of new samples goes to stderr; an empty sample (the end symbol
-first) is marked `empty` and never counts as new.
+--training-data (a preset's folder holds no training text). The share of new samples goes to
+stderr; an empty sample (the end symbol first) is marked `empty` and never counts as new.
+Without --model the app's default preset, dinos, is used, and stderr says so.
 
 Examples:
-  python -m apps.names.predict --model runs/dinos -n 20 --temperature 0.8 --seed 1
-  python -m apps.names.predict --model runs/dinos --prefix Tyr --beam 5
-  python -m apps.names.predict --model runs/dinos -n 1000 --format jsonl --output samples.jsonl
+  python -m apps.names.predict -n 10
+  python -m apps.names.predict --model dinos -n 20 --temperature 0.8 --seed 1
+  python -m apps.names.predict --model dinos --prefix Tyr --beam 5
+  python -m apps.names.predict --model dinos -n 1000 --training-data dinos.txt --format jsonl \\
+      --output samples.jsonl
+
+dinos.txt: the file the preset was trained on, a list of dinosaur genus names, one per line
+(from Wikipedia's list of dinosaur genera).
 """
 
 import sys

@@ -4,11 +4,17 @@ The defaults are the recipe measured in apps/names/README.md (target: dev
 negative log-likelihood per character at most 1.50 nats on dinos.txt).
 
 Examples:
-  python -m apps.names.train --data ../shared/data/names/dinos.txt --out runs/dinos
-  python -m apps.names.train --data ../shared/data/tinyshakespeare/input.txt --mode text \\
+  python -m apps.names.train --data data/names/dinos.txt --out runs/dinos
+  python -m apps.names.train --data data/tinyshakespeare/input.txt --mode text \\
       --window 100 --out runs/shakespeare
-  python -m apps.names.train --data ../shared/data/names/dinos.txt --cell rnn --no-clip \\
+  python -m apps.names.train --data data/names/dinos.txt --cell rnn --no-clip \\
       --lr 0.05 --out runs/no_clip          # shows why gradient clipping matters
+  python -m apps.names.train --init-from dinos --data my-names.txt --out runs/mine
+
+dinos.txt: a list of dinosaur genus names, one per line (from Wikipedia's list of dinosaur
+genera). input.txt: tiny-shakespeare, data/tinyshakespeare/input.txt of
+https://github.com/karpathy/char-rnn. --init-from starts from the preset dinos (or a run)
+and trains it further on --data.
 """
 
 import argparse

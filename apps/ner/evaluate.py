@@ -8,8 +8,11 @@ report on stderr. --conll-out writes `token gold predicted` lines (IOB2, a blank
 between sentences) that the official conlleval script reads.
 
 Example:
-  python -m apps.ner.evaluate --model runs/conll --data ../shared/data/conll2003/eng.testa \\
-      --conll-out runs/conll/testa.conll
+  python -m apps.ner.evaluate --model conll03 --data data/conll2003/eng.testa \\
+      --conll-out testa.conll
+
+data/conll2003/eng.testa: the CoNLL-2003 English dev split, built with the script of
+https://www.clips.uantwerpen.be/conll2003/ner/ from the Reuters RCV1 corpus (research use only).
 """
 
 import json

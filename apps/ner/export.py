@@ -12,11 +12,10 @@ Two signatures, both returning IOB2 tag strings:
   returns `tags` and `scores` as above, equal to `apps.ner.tag_sentences` on the same
   tokens.
 
-  saved_model_cli run --dir runs/conll/saved_model --tag_set serve \\
+Example (a preset, then serving it):
+  python -m apps.ner.export --model conll03 --out exported/conll03
+  saved_model_cli run --dir exported/conll03 --tag_set serve \\
       --signature_def serving_default --input_exprs 'text=["EU rejects German call."]'
-
-Example:
-  python -m apps.ner.export --model runs/conll --out exported/conll
 """
 
 from apps.ner.exporting import export

@@ -16,12 +16,13 @@ Output formats: `table` prints each text with its entities marked
 `{text, type, start, end, score}` where `text[start:end]` is the entity and `score` the
 mean probability of its tags (CRF marginals, or softmax probabilities); `conll` as above.
 Pre-tokenized sentences have the text `" ".join(tokens)`. Tags are IOB2 unless
---output-scheme says otherwise.
+--output-scheme says otherwise. Without --model the app's default preset, conll03, is used,
+and stderr says so.
 
 Examples:
-  python -m apps.ner.predict --model runs/conll "EU rejects German call to boycott British lamb."
-  python -m apps.ner.predict --model runs/conll --input news.txt --format jsonl
-  python -m apps.ner.predict --model runs/conll --tokenized --input eng.testa > tagged.conll
+  python -m apps.ner.predict "Angela Merkel met Emmanuel Macron in Paris."
+  python -m apps.ner.predict --model conll03 --input news.txt --format jsonl
+  python -m apps.ner.predict --model wnut17 --tokenized --input tokens.conll > tagged.conll
 """
 
 import argparse

@@ -10,9 +10,16 @@ starts, continues, ends, or is a single token, and the CRF forbids the moves BIO
 not allow. Predictions are written as IOB2 by default.
 
 Examples:
-  python -m apps.ner.train --data ../shared/data/conll2003/eng.train \\
-      --dev ../shared/data/conll2003/eng.testa --out runs/conll --max-minutes 60
+  python -m apps.ner.train --data data/conll2003/eng.train \\
+      --dev data/conll2003/eng.testa --out runs/conll --max-minutes 60
   python -m apps.ner.train --data ner_dataset.csv --out runs/gmb --epochs 5
+  python -m apps.ner.train --init-from conll03 --data my-news.conll --out runs/mine
+
+data/conll2003/: CoNLL-2003 English, eng.train and the dev split eng.testa, built with the
+script of https://www.clips.uantwerpen.be/conll2003/ner/ from the Reuters RCV1 corpus
+(research use only). WNUT-17 (wnut17train.conll, emerging.dev.conll) trains the same way:
+https://noisy-text.github.io/2017/emerging-rare-entities.html. --init-from starts from a
+preset (conll03, wnut17) or a run and trains it further on --data.
 """
 
 from pathlib import Path

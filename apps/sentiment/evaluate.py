@@ -7,7 +7,10 @@ a run directory as --model, also writes the confusion matrix as
 dev-set plot, is left as it is.
 
 Example:
-  python -m apps.sentiment.evaluate --model runs/sst5 --data ../shared/data/sst/dev.txt
+  python -m apps.sentiment.evaluate --model sst5 --data data/sst/dev.txt
+
+data/sst/dev.txt: the SST dev trees, trees/dev.txt in trainDevTestTrees_PTB.zip from
+https://nlp.stanford.edu/sentiment/.
 """
 
 import json

@@ -2,13 +2,12 @@
 
 The `serving_default` signature takes `text` (a batch of strings) and returns
 `label` (class names), `class_id`, `probabilities` (batch, classes) and, for
-ordered five-class models, `stars` (1-5). It needs TensorFlow only:
+ordered five-class models, `stars` (1-5). It needs TensorFlow only.
 
-  saved_model_cli run --dir runs/sst5/saved_model --tag_set serve \\
+Example (a preset, then serving it):
+  python -m apps.sentiment.export --model sst2 --out exported/sst2
+  saved_model_cli run --dir exported/sst2 --tag_set serve \\
       --signature_def serving_default --input_exprs 'text=["a gorgeous film"]'
-
-Example:
-  python -m apps.sentiment.export --model runs/sst5 --out exported/sst5
 """
 
 from apps.sentiment.exporting import export

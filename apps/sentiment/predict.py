@@ -2,11 +2,12 @@
 
 Inputs come as arguments, from --input FILE (one text per line, or the
 --text-col column of a CSV/TSV/JSONL file), or one per line on stdin. Empty
-texts are valid inputs.
+texts are valid inputs. Without --model the app's default preset, sst2, is
+used, and stderr says so.
 
 Examples:
-  python -m apps.sentiment.predict --model runs/sst5 "A gorgeous, witty film." "Dull."
-  python -m apps.sentiment.predict --model runs/sst5 --input reviews.csv --text-col review \\
+  python -m apps.sentiment.predict "A gorgeous, witty film." "Dull."
+  python -m apps.sentiment.predict --model sst5 --input reviews.csv --text-col review \\
       --format jsonl --output predictions.jsonl
 """
 

@@ -1,10 +1,15 @@
 """Train a sentiment classifier: text in, a class (stars or polarity) out.
 
 Examples:
-  python -m apps.sentiment.train --data ../shared/data/sst/train.txt \\
-      --dev ../shared/data/sst/dev.txt --sst-phrases --classes 2 --out runs/sst2
+  python -m apps.sentiment.train --data data/sst/train.txt \\
+      --dev data/sst/dev.txt --sst-phrases --classes 2 --out runs/sst2
   python -m apps.sentiment.train --data reviews.csv --text-col review --label-col stars \\
       --out runs/reviews
+  python -m apps.sentiment.train --init-from sst2 --data my-reviews.csv --out runs/mine
+
+data/sst/: the train.txt and dev.txt of the trees/ folder in trainDevTestTrees_PTB.zip, the
+Stanford Sentiment Treebank (https://nlp.stanford.edu/sentiment/). --init-from starts from a
+preset (sst2, sst5) or a run and trains it further on --data.
 """
 
 import sys

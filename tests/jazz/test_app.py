@@ -2,6 +2,7 @@
 
 import argparse
 import json
+import shutil
 import textwrap
 
 import mido
@@ -10,6 +11,7 @@ import pytest
 from support.cli import check_one_line, run, run_python
 
 from seqapps import music
+from seqapps.cli import run_main
 
 
 def predict_cli(capsys, run_dir, out, *argv):
@@ -325,3 +327,28 @@ def test_chords_from_a_lead_sheet_score_and_primer_from_a_midi_file(jazz_run, ca
     assert [m.note for m in melody[:2]] == [67, 71]
     chord_notes = [m.note for m in midi.tracks[2] if m.type == "note_on" and m.velocity > 0]
     assert chord_notes  # the lead sheet's chord symbols became block chords
+
+
+@pytest.mark.slow
+def test_a_moved_model_is_evaluated_on_its_corpus_given_again(jazz_run, tmp_path, capsys):
+    from apps.jazz import evaluate
+
+    moved = tmp_path / "moved"
+    moved.mkdir()
+    shutil.copy(jazz_run / "model.keras", moved / "model.keras")
+    config = json.loads((jazz_run / "config.json").read_text())
+    config["options"]["data"] = [str(tmp_path / "not-here")]
+    (moved / "config.json").write_text(json.dumps(config))
+    code, err = run(capsys, evaluate, ["--model", str(moved), "--likelihood-only"])
+    check_one_line(code, err, "not-here")
+    argv = ["--model", str(moved), "--likelihood-only", "--corpus", "music21:leadSheet"]
+    argv += ["--corpus", "music21:joplin", "--cache-dir", str(jazz_run.parent / "cache")]
+    with pytest.raises(SystemExit) as exit_info:
+        run_main(evaluate.main, argv, prog="apps.jazz.evaluate")
+    captured = capsys.readouterr()
+    assert exit_info.value.code == 0, captured.err
+    report = json.loads(captured.out)
+    assert set(report) == {"dev_pieces", "likelihood"}
+    dev = json.loads((jazz_run / "metrics.json").read_text())["dev"]
+    assert report["likelihood"]["nll"] == pytest.approx(dev["nll"], abs=1e-5)
+    assert "chord_tone_ratio" not in captured.err

@@ -137,3 +137,31 @@ def test_saved_model_serves_without_seqapps(trained_run, model, run_python):
     assert served["lengths"] == [len(t) for t in texts]
     greedy = names.sample_names(model, temperature=0, prefix="Br")[0]["sample"]
     assert served["greedy"][0][0] == greedy
+
+
+def test_dev_split_scores_the_lines_the_run_held_out(trained_run, names_file, capsys):
+    out, err = _stdout(
+        capsys,
+        evaluate,
+        ["--model", str(trained_run), "--data", str(names_file), "--dev-split", "--samples", "0"],
+    )
+    report = json.loads(out)
+    dev = json.loads((trained_run / "metrics.json").read_text())["dev"]
+    assert report["nll"] == pytest.approx(dev["nll"], abs=1e-6)
+    assert report["characters"] == dev["characters"]
+    assert report["data"] == f"{names_file} (its dev split)"
+
+
+def test_a_preset_finds_its_training_names_through_its_config(trained_run, tmp_path, capsys):
+    from seqapps import presets
+
+    folder = tmp_path / "presets" / "tiny"
+    folder.mkdir(parents=True)
+    for name in ("model.keras", "config.json"):
+        (folder / name).write_bytes((trained_run / name).read_bytes())
+    (folder / "preset.json").write_text('{"app": "names", "default": true}')
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(presets.PRESETS_VARIABLE, str(tmp_path / "presets"))
+        _, err = _stdout(capsys, predict, ["-n", "4", "--seed", "2"])
+    assert "using the preset 'tiny'" in err
+    assert "without its dev split" in err and "new: " in err

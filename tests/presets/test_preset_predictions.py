@@ -1,0 +1,82 @@
+"""`predict` without `--model` uses the app's default preset and does its job sensibly."""
+
+import json
+
+import mido
+import pytest
+from support.presets import REPOSITORY_PRESETS
+
+pytestmark = pytest.mark.slow
+
+
+def predict(run_python, app, *argv):
+    result = run_python(["-m", f"apps.{app}.predict", *argv], env=REPOSITORY_PRESETS)
+    return result.stdout, result.stderr
+
+
+def test_sentiment_polarity_of_obvious_sentences(run_python):
+    out, err = predict(
+        run_python,
+        "sentiment",
+        "--format",
+        "jsonl",
+        "A gorgeous, witty and moving film.",
+        "Dull, tedious and far too long.",
+    )
+    assert "using the preset 'sst2'" in err
+    labels = [json.loads(line)["label"] for line in out.splitlines()]
+    assert labels == ["positive", "negative"]
+
+
+def test_five_levels_order_the_obvious_sentences(run_python):
+    out, _ = predict(
+        run_python,
+        "sentiment",
+        "--model",
+        "sst5",
+        "--format",
+        "jsonl",
+        "A masterpiece: gorgeous, witty and deeply moving.",
+        "The worst film of the year, dull and stupid.",
+    )
+    stars = [json.loads(line)["stars"] for line in out.splitlines()]
+    assert stars[0] >= 4 and stars[1] <= 2
+
+
+def test_ner_finds_the_people_and_the_city(run_python):
+    out, err = predict(
+        run_python, "ner", "--format", "jsonl", "Angela Merkel met Emmanuel Macron in Paris."
+    )
+    assert "using the preset 'conll03'" in err
+    entities = [(e["text"], e["type"]) for e in json.loads(out.splitlines()[0])["entities"]]
+    assert entities == [("Angela Merkel", "PER"), ("Emmanuel Macron", "PER"), ("Paris", "LOC")]
+
+
+def test_jazz_writes_a_solo_of_the_bars_asked_for(run_python, tmp_path):
+    out = tmp_path / "solo.mid"
+    _, err = predict(
+        run_python,
+        "jazz",
+        "--chords",
+        "Dm7 G7 | Cmaj7",
+        "--bars",
+        "8",
+        "--no-score",
+        "--out",
+        str(out),
+    )
+    assert "using the preset 'wjazzd'" in err
+    midi = mido.MidiFile(out)
+    beats = max(sum(message.time for message in track) for track in midi.tracks)
+    assert beats / midi.ticks_per_beat == pytest.approx(32, abs=0.01)
+    melody = [m for m in midi.tracks[1] if m.type == "note_on" and m.velocity > 0]
+    assert len(melody) >= 8
+
+
+def test_names_gives_ten_names(run_python):
+    out, err = predict(run_python, "names", "-n", "10", "--format", "jsonl")
+    assert "using the preset 'dinos'" in err
+    names = [json.loads(line)["sample"] for line in out.splitlines()]
+    assert len(names) == 10
+    for name in names:
+        assert name[:1].isupper() and name.isalpha() and 3 <= len(name) <= 30, name
