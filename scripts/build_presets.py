@@ -460,6 +460,28 @@ def card(recipe, description):
     return "\n".join(lines)
 
 
+def presets_table(out_root):
+    """A markdown table of the presets: app, default, size and the checked dev numbers."""
+    rows = [
+        "| preset | app | default | size | dev numbers (from its card) |",
+        "|---|---|---|---:|---|",
+    ]
+    for recipe in RECIPES:
+        path = out_root / recipe.name / "preset.json"
+        if not path.is_file():
+            continue
+        info = json.loads(path.read_text(encoding="utf-8"))
+        numbers = "; ".join(
+            ", ".join(f"{name} {value}" for name, value in evaluation["metrics"].items())
+            for evaluation in info["evaluations"]
+        )
+        rows.append(
+            f"| [`{recipe.name}`](presets/{recipe.name}/card.md) | {recipe.app} | "
+            f"{'yes' if info['default'] else ''} | {info['size_bytes'] / 1e6:.1f} MB | {numbers} |"
+        )
+    return "\n".join(rows)
+
+
 def train(recipe, data, runs_root):
     run = runs_root / recipe.name
     python_module(recipe.app, "train", [*fill(recipe.train, data), "--out", str(run)], REPOSITORY)
@@ -491,7 +513,15 @@ def main(argv=None):
         help="package DIR/<name> runs trained already instead of training",
     )
     parser.add_argument("--out", default=str(presets_directory()), help="presets folder to write")
+    parser.add_argument(
+        "--table",
+        action="store_true",
+        help="print the README's table of the presets in --out (from their preset.json) and stop",
+    )
     options = parser.parse_args(argv)
+    if options.table:
+        print(presets_table(Path(options.out)))
+        return 0
     known = {recipe.name: recipe for recipe in RECIPES}
     unknown = sorted(set(options.only or ()) - set(known))
     if unknown:
