@@ -14,9 +14,8 @@ SHIPPED = {
     "conll03": "ner",
     "wnut17": "ner",
     "dinos": "names",
-    "wjazzd": "jazz",
 }
-DEFAULTS = {"sentiment": "sst2", "ner": "conll03", "names": "dinos", "jazz": "wjazzd"}
+DEFAULTS = {"sentiment": "sst2", "ner": "conll03", "names": "dinos"}
 
 # Subprocesses read the repository's presets, whatever the calling environment says.
 REPOSITORY_PRESETS = {presets.PRESETS_VARIABLE: ""}
