@@ -34,7 +34,7 @@ REPOSITORY = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPOSITORY))
 
 from seqapps.files import atomic_path  # noqa: E402
-from seqapps.presets import presets_directory  # noqa: E402
+from seqapps.presets import card_metrics, presets_directory  # noqa: E402
 
 # The data folder as the recorded commands spell it; tests/presets substitutes $SEQAPPS_DATA.
 DATA = "{data}"
@@ -69,61 +69,75 @@ class Recipe:
 
 
 PERCENT = 100.0
-RECIPES = (
-    Recipe(
-        name="sst2",
+SST_DATA = (
+    "Stanford Sentiment Treebank (`trainDevTestTrees_PTB.zip`, "
+    "https://nlp.stanford.edu/sentiment/): the training trees, every labelled phrase."
+)
+SST_TERMS = (
+    "Research data; cite Socher et al., *Recursive Deep Models for Semantic "
+    "Compositionality Over a Sentiment Treebank*, EMNLP 2013."
+)
+
+
+def sst_recipe(name, classes, default, summary, example):
+    """An SST preset: every labelled phrase of the training trees, `classes` labels."""
+    return Recipe(
+        name=name,
         app="sentiment",
+        default=default,
+        summary=summary,
+        train=(
+            "--data",
+            f"{DATA}/sst/train.txt",
+            "--dev",
+            f"{DATA}/sst/dev.txt",
+            "--sst-phrases",
+            "--classes",
+            str(classes),
+        ),
+        evaluations=(
+            Evaluation(
+                f"SST-{classes} dev sentences",
+                ("--data", f"{DATA}/sst/dev.txt"),
+                {"accuracy": ("accuracy", PERCENT, 2), "macro-F1": ("macro_f1", PERCENT, 2)},
+            ),
+        ),
+        data=SST_DATA,
+        terms=SST_TERMS,
+        example=example,
+    )
+
+
+def entity_evaluation(title, dev_file):
+    """The entity-level scores of an NER preset on `dev_file`, unseen mentions included."""
+    return Evaluation(
+        title,
+        ("--data", dev_file),
+        {
+            "F1": ("f1", PERCENT, 2),
+            "precision": ("precision", PERCENT, 2),
+            "recall": ("recall", PERCENT, 2),
+            "F1 on unseen mentions": ("unseen_mentions.f1", PERCENT, 2),
+            "unseen gold mentions": ("unseen_mentions.gold_entities", 1, 0),
+        },
+    )
+
+
+RECIPES = (
+    sst_recipe(
+        "sst2",
+        2,
         default=True,
         summary="English sentence polarity: negative or positive (Stanford Sentiment Treebank, "
         "binary, neutral sentences dropped).",
-        train=(
-            "--data",
-            f"{DATA}/sst/train.txt",
-            "--dev",
-            f"{DATA}/sst/dev.txt",
-            "--sst-phrases",
-            "--classes",
-            "2",
-        ),
-        evaluations=(
-            Evaluation(
-                "SST-2 dev sentences",
-                ("--data", f"{DATA}/sst/dev.txt"),
-                {"accuracy": ("accuracy", PERCENT, 2), "macro-F1": ("macro_f1", PERCENT, 2)},
-            ),
-        ),
-        data="Stanford Sentiment Treebank (`trainDevTestTrees_PTB.zip`, "
-        "https://nlp.stanford.edu/sentiment/): the training trees, every labelled phrase.",
-        terms="Research data; cite Socher et al., *Recursive Deep Models for Semantic "
-        "Compositionality Over a Sentiment Treebank*, EMNLP 2013.",
         example='python -m apps.sentiment.predict --model sst2 "A gorgeous, witty film."',
     ),
-    Recipe(
-        name="sst5",
-        app="sentiment",
+    sst_recipe(
+        "sst5",
+        5,
         default=False,
         summary="English sentence sentiment on five levels, very negative to very positive "
         "(Stanford Sentiment Treebank, fine-grained).",
-        train=(
-            "--data",
-            f"{DATA}/sst/train.txt",
-            "--dev",
-            f"{DATA}/sst/dev.txt",
-            "--sst-phrases",
-            "--classes",
-            "5",
-        ),
-        evaluations=(
-            Evaluation(
-                "SST-5 dev sentences",
-                ("--data", f"{DATA}/sst/dev.txt"),
-                {"accuracy": ("accuracy", PERCENT, 2), "macro-F1": ("macro_f1", PERCENT, 2)},
-            ),
-        ),
-        data="Stanford Sentiment Treebank (`trainDevTestTrees_PTB.zip`, "
-        "https://nlp.stanford.edu/sentiment/): the training trees, every labelled phrase.",
-        terms="Research data; cite Socher et al., *Recursive Deep Models for Semantic "
-        "Compositionality Over a Sentiment Treebank*, EMNLP 2013.",
         example='python -m apps.sentiment.predict --model sst5 "Dull and overlong."',
     ),
     Recipe(
@@ -140,16 +154,8 @@ RECIPES = (
             "60",
         ),
         evaluations=(
-            Evaluation(
-                "CoNLL-2003 dev (`eng.testa`), entity level",
-                ("--data", f"{DATA}/conll2003/eng.testa"),
-                {
-                    "F1": ("f1", PERCENT, 2),
-                    "precision": ("precision", PERCENT, 2),
-                    "recall": ("recall", PERCENT, 2),
-                    "F1 on unseen mentions": ("unseen_mentions.f1", PERCENT, 2),
-                    "unseen gold mentions": ("unseen_mentions.gold_entities", 1, 0),
-                },
+            entity_evaluation(
+                "CoNLL-2003 dev (`eng.testa`), entity level", f"{DATA}/conll2003/eng.testa"
             ),
         ),
         data="CoNLL-2003 English (Reuters RCV1 news; https://www.clips.uantwerpen.be/conll2003/"
@@ -174,16 +180,9 @@ RECIPES = (
             "12",
         ),
         evaluations=(
-            Evaluation(
+            entity_evaluation(
                 "WNUT-17 dev (`emerging.dev.conll`), entity level",
-                ("--data", f"{DATA}/wnut17/emerging.dev.conll"),
-                {
-                    "F1": ("f1", PERCENT, 2),
-                    "precision": ("precision", PERCENT, 2),
-                    "recall": ("recall", PERCENT, 2),
-                    "F1 on unseen mentions": ("unseen_mentions.f1", PERCENT, 2),
-                    "unseen gold mentions": ("unseen_mentions.gold_entities", 1, 0),
-                },
+                f"{DATA}/wnut17/emerging.dev.conll",
             ),
         ),
         data="WNUT-17 Emerging and Rare Entities (https://noisy-text.github.io/2017/"
@@ -231,12 +230,8 @@ RECIPES = (
         app="jazz",
         default=True,
         summary="Improvises monophonic jazz solos (MIDI, MusicXML, piano roll) over a chord "
-        "progression, trained on the Weimar Jazz Database for 12 minutes of the default recipe "
-        "(the full 20 epochs, 41 minutes on 2 cores, reach a lower dev NLL: see "
-        "apps/jazz/README.md).",
-        # Cut to 12 minutes of the recipe's 20 epochs (41 minutes on 2 cores, dev NLL 0.7615 in
-        # apps/jazz/README.md); without --max-minutes this builds the full recipe.
-        train=("--data", f"{DATA}/jazz/wjazzd", "--max-minutes", "12"),
+        "progression, trained on the Weimar Jazz Database with the default recipe.",
+        train=("--data", f"{DATA}/jazz/wjazzd"),
         evaluations=(
             Evaluation(
                 "the dev split of WJazzD (38 solos, by tune group, seed 1), likelihood",
@@ -298,22 +293,6 @@ def python_module(app, script, argv, cwd):
     if completed.returncode != 0:
         sys.exit(f"build_presets: {shlex.join(command[1:])} failed ({completed.returncode})")
     return completed.stdout
-
-
-def lookup(report, dotted):
-    value = report
-    for key in dotted.split("."):
-        value = value[key]
-    return value
-
-
-def measured(evaluation, report):
-    """`{metric name: rounded value}` as the card shows them."""
-    values = {}
-    for name, (key, scale, decimals) in evaluation.metrics.items():
-        value = lookup(report, key) * scale
-        values[name] = int(round(value)) if decimals == 0 else round(value, decimals)
-    return values
 
 
 def training_record(run):
@@ -385,7 +364,7 @@ def package(recipe, run, data, out_root):
                         + fill(evaluation.argv, "../shared/data")
                     ),
                     "argv": ["--model", recipe.name, *evaluation.argv],
-                    "metrics": measured(evaluation, report),
+                    "metrics": card_metrics(report, evaluation.metrics),
                     "keys": {name: list(spec) for name, spec in evaluation.metrics.items()},
                     "seconds": round(time.monotonic() - started, 1),
                     "checked_in_tests": evaluation.checked_in_tests,

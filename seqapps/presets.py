@@ -90,3 +90,25 @@ def default_model(app, prog):
     preset = defaults[0]
     print(f"{prog}: no --model given; using the preset {preset.name!r}", file=sys.stderr)
     return preset.name
+
+
+def card_metrics(report, keys):
+    """The numbers a preset's card shows, read from an `evaluate` JSON report.
+
+    `keys` maps a metric name to `(dotted key in the report, scale, decimals)`, as a
+    preset's `preset.json` records them; each value is `round(value * scale, decimals)`,
+    an int where `decimals` is 0.
+
+    >>> from seqapps.presets import card_metrics
+    >>> card_metrics({"f1": 0.90857, "unseen": {"count": 754.0}},
+    ...              {"F1": ("f1", 100, 2), "unseen": ("unseen.count", 1, 0)})
+    {'F1': 90.86, 'unseen': 754}
+    """
+    metrics = {}
+    for name, (dotted, scale, decimals) in keys.items():
+        value = report
+        for key in dotted.split("."):
+            value = value[key]
+        value = value * scale
+        metrics[name] = int(round(value)) if decimals == 0 else round(value, decimals)
+    return metrics

@@ -5,6 +5,7 @@ import json
 import keras
 import numpy as np
 import pytest
+from support.doctests import run_examples
 
 from seqapps import presets
 from seqapps.errors import UserError
@@ -63,3 +64,25 @@ def test_an_app_without_presets_needs_a_model(preset_folder):
 def test_presets_of_one_app(preset_folder):
     assert sorted(presets.known_presets("names")) == ["other", "tiny"]
     assert presets.known_presets("jazz") == {}
+
+
+def test_card_metrics_scale_and_round_nested_report_values():
+    report = {"accuracy": 0.845183, "unseen_mentions": {"f1": 0.74019, "gold_entities": 754.0}}
+    keys = {
+        "accuracy": ("accuracy", 100.0, 2),
+        "F1 on unseen mentions": ("unseen_mentions.f1", 100.0, 1),
+        "unseen gold mentions": ("unseen_mentions.gold_entities", 1, 0),
+    }
+    metrics = presets.card_metrics(report, keys)
+    assert metrics == {
+        "accuracy": 84.52,
+        "F1 on unseen mentions": 74.0,
+        "unseen gold mentions": 754,
+    }
+    assert isinstance(metrics["unseen gold mentions"], int)
+
+
+def test_card_metrics_docstring_example_runs():
+    examples, failures = run_examples(presets, "seqapps.presets")
+    assert examples > 0
+    assert failures == 0

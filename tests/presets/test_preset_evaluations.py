@@ -4,7 +4,9 @@ import json
 
 import pytest
 from conftest import data_dir
-from support.presets import REPOSITORY_PRESETS, SHIPPED, checked_evaluations, measured
+from support.presets import REPOSITORY_PRESETS, SHIPPED, checked_evaluations
+
+from seqapps import presets
 
 pytestmark = pytest.mark.slow
 
@@ -17,4 +19,4 @@ def test_the_dev_numbers_of_the_card_are_reproduced(name, run_python):
         result = run_python(
             ["-m", f"apps.{SHIPPED[name]}.evaluate", *argv], env=REPOSITORY_PRESETS, timeout=600
         )
-        assert measured(json.loads(result.stdout), keys) == expected
+        assert presets.card_metrics(json.loads(result.stdout), keys) == expected

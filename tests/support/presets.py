@@ -39,17 +39,6 @@ def card(name):
     return (shipped_directory() / name / "card.md").read_text(encoding="utf-8")
 
 
-def lookup(report, dotted):
-    value = report
-    for key in dotted.split("."):
-        value = value[key]
-    return value
-
-
-def rounded(value, decimals):
-    return int(round(value)) if decimals == 0 else round(value, decimals)
-
-
 def checked_evaluations(name, data):
     """`(argv, keys, expected metrics)` of each evaluation the card says the tests repeat.
 
@@ -66,11 +55,3 @@ def checked_evaluations(name, data):
                 pytest.skip(f"{part.replace('{data}', str(data))} not found (set SEQAPPS_DATA)")
         evaluations.append((argv, evaluation["keys"], evaluation["metrics"]))
     return evaluations
-
-
-def measured(report, keys):
-    """The metrics of an `evaluate` JSON report, scaled and rounded as the card shows them."""
-    return {
-        name: rounded(lookup(report, key) * scale, decimals)
-        for name, (key, scale, decimals) in keys.items()
-    }
