@@ -164,7 +164,8 @@ def ner():
     # The softmax tagger (--no-crf): probabilities, tags -1 at padding.
     features = SimpleNamespace(word_vocabulary_size=30, char_vocabulary_size=20)
     options = SimpleNamespace(
-        word_dim=8, casing_dim=4, char_units=4, char_dim=4, char_cell="lstm", cell="lstm",
+        word_dim=8, casing_dim=4, char_units=4, char_dim=4, char_cell="lstm", char_cnn_filters=0,
+        char_cnn_width=3, cell="lstm",
         units=8, layers=1, bidirectional=True, dropout=0.0, recurrent_dropout=0.0, seed=1,
         crf=False,
     )

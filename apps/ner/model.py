@@ -16,7 +16,8 @@ Three models share their layers:
 
 Per token the network sees: the embedding of its normalised form (lower-cased, digits
 replaced by 0), the embedding of its casing class, and a character-level encoding (the
-final states of a bidirectional seqapps LSTM/GRU over its characters); these are
+final states of a bidirectional seqapps LSTM/GRU over its characters and, with
+`--char-cnn-filters`, a max-pooled convolution over them beside it); these are
 concatenated, dropped out, run through the seqapps bidirectional recurrent stack, dropped
 out again and projected to one score per tag.
 
@@ -82,13 +83,15 @@ def build_tagger(features, tags, scheme, options, config, embedding_matrix=None)
                 len(CASINGS), options.casing_dim, mask_zero=True, name="casing_embedding"
             )(casing_ids)
         )
-    if options.char_units:
+    if options.char_units or options.char_cnn_filters:
         parts.append(
             CharEncoder(
                 features.char_vocabulary_size,
                 options.char_dim,
                 options.char_units,
                 options.char_cell,
+                cnn_filters=options.char_cnn_filters,
+                cnn_width=options.char_cnn_width,
                 seed=config.seed,
                 name="char_encoder",
             )(char_ids)

@@ -106,6 +106,19 @@ def build_parser():
         "--char-cell", choices=("lstm", "gru"), default="lstm", help="character recurrent cell"
     )
     model.add_argument(
+        "--char-cnn-filters",
+        type=non_negative_int,
+        default=0,
+        help="also encode each token's characters with a convolution of this many filters, "
+        "max-pooled over the characters, beside the recurrent encoder (0: none)",
+    )
+    model.add_argument(
+        "--char-cnn-width",
+        type=positive_int,
+        default=3,
+        help="characters in each window of the --char-cnn-filters convolution",
+    )
+    model.add_argument(
         "--max-word-chars",
         type=int_range(2),
         default=20,
@@ -185,6 +198,8 @@ MODEL_OPTIONS = (
     "char_dim",
     "char_units",
     "char_cell",
+    "char_cnn_filters",
+    "char_cnn_width",
     "max_word_chars",
 )
 

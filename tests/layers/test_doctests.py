@@ -20,6 +20,7 @@ MODULES = [
     "seqapps.layers.lstm",
     "seqapps.layers.bidirectional",
     "seqapps.layers.stacking",
+    "seqapps.layers.char_encoder",
     "seqapps.interop",
     "seqapps.training.config",
     "seqapps.music.chords",

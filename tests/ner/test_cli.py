@@ -309,3 +309,22 @@ def test_embeddings_file_initialises_word_vectors(tmp_path, ner_files, capsys):
     assert "Word vectors for 3 of" in err
     config = json.loads((out / "config.json").read_text())
     assert config["options"]["word_dim"] == 3
+
+
+def test_a_character_convolution_alone_encodes_the_characters(tmp_path, ner_files):
+    out = tmp_path / "cnn"
+    options = {**tiny_options(), "char_units": 0, "char_cnn_filters": 8, "char_cnn_width": 2}
+    metrics = ner.train_model(
+        data=str(ner_files[0]),
+        dev=str(ner_files[1]),
+        out=str(out),
+        epochs=3,
+        no_export=True,
+        **options,
+    )
+    assert metrics["dev"]["f1"] > 0.9, metrics["dev"]
+    encoder = ner.load(out).get_layer("ner_core").get_layer("char_encoder")
+    assert (encoder.units, encoder.cnn_filters, encoder.cnn_width) == (0, 8, 2)
+    recorded = json.loads((out / "config.json").read_text(encoding="utf-8"))
+    assert recorded["options"]["char_cnn_filters"] == 8
+    assert recorded["options"]["char_cnn_width"] == 2
