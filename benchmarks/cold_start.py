@@ -12,6 +12,7 @@ time `python -c "import tensorflow"` takes on the same machine for comparison.
 
 import argparse
 import os
+import shlex
 import statistics
 import subprocess
 import sys
@@ -47,9 +48,11 @@ def commands(predict, models, output_dir):
         argv = list(argv)
         if app in models:
             argv += ["--model", models[app]]
+        shown = list(argv)
         if app == "jazz":
             argv += ["--out", str(Path(output_dir) / "solo.mid")]
-        rows.append((" ".join(argv[1:]), argv))
+            shown += ["--out", "solo.mid"]
+        rows.append((shlex.join(shown[1:]), argv))
     return rows
 
 
@@ -91,7 +94,8 @@ def main():
     if options.markdown:
         print(f"{header}\n\n| command | exit status | median s | min s |\n|---|---|---|---|")
         for name, values in times.items():
-            line = f"| `{name}` | {status[name]} | {statistics.median(values):.2f} |"
+            cell = name.replace("|", "\\|")
+            line = f"| `{cell}` | {status[name]} | {statistics.median(values):.2f} |"
             print(f"{line} {min(values):.2f} |")
     else:
         print(header)

@@ -9,7 +9,7 @@ app's default, and the evaluations with the numbers they gave on this very file)
 script on the written file; `tests/presets/` runs the same commands and expects the
 same numbers. A folder is replaced only once its new contents are complete.
 
-Training all of them takes about an hour on two CPU cores (the jazz model most of it).
+Training all of them takes one to two hours on two CPU cores (the jazz model most of it).
 CI does not run this script.
 
 Examples:

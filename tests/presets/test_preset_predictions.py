@@ -2,6 +2,7 @@
 
 import json
 
+import mido
 import pytest
 from support.presets import REPOSITORY_PRESETS
 
@@ -49,6 +50,27 @@ def test_ner_finds_the_people_and_the_city(run_python):
     assert "using the preset 'conll03'" in err
     entities = [(e["text"], e["type"]) for e in json.loads(out.splitlines()[0])["entities"]]
     assert entities == [("Angela Merkel", "PER"), ("Emmanuel Macron", "PER"), ("Paris", "LOC")]
+
+
+def test_jazz_writes_a_solo_of_the_bars_asked_for(run_python, tmp_path):
+    out = tmp_path / "solo.mid"
+    _, err = predict(
+        run_python,
+        "jazz",
+        "--chords",
+        "Dm7 G7 | Cmaj7",
+        "--bars",
+        "8",
+        "--no-score",
+        "--out",
+        str(out),
+    )
+    assert "using the preset 'wjazzd'" in err
+    midi = mido.MidiFile(out)
+    beats = max(sum(message.time for message in track) for track in midi.tracks)
+    assert beats / midi.ticks_per_beat == pytest.approx(32, abs=0.01)
+    melody = [m for m in midi.tracks[1] if m.type == "note_on" and m.velocity > 0]
+    assert len(melody) >= 8
 
 
 def test_names_gives_ten_names(run_python):

@@ -14,8 +14,9 @@ SHIPPED = {
     "conll03": "ner",
     "wnut17": "ner",
     "dinos": "names",
+    "wjazzd": "jazz",
 }
-DEFAULTS = {"sentiment": "sst2", "ner": "conll03", "names": "dinos"}
+DEFAULTS = {"sentiment": "sst2", "ner": "conll03", "jazz": "wjazzd", "names": "dinos"}
 
 # Subprocesses read the repository's presets, whatever the calling environment says.
 REPOSITORY_PRESETS = {presets.PRESETS_VARIABLE: ""}
