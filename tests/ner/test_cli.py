@@ -236,18 +236,22 @@ def tiny_options():
     }
 
 
-def test_softmax_tagger_and_iob2_tag_scheme(tmp_path, ner_files):
-    out = tmp_path / "softmax"
-    metrics = ner.train_model(
+def train_tiny(out, ner_files, **overrides):
+    """Three epochs of the tiny model on the synthetic files, without export; its metrics."""
+    options = {**tiny_options(), **overrides}
+    return ner.train_model(
         data=str(ner_files[0]),
         dev=str(ner_files[1]),
         out=str(out),
         epochs=3,
-        crf=False,
-        tag_scheme="iob2",
         no_export=True,
-        **tiny_options(),
+        **options,
     )
+
+
+def test_softmax_tagger_and_iob2_tag_scheme(tmp_path, ner_files):
+    out = tmp_path / "softmax"
+    metrics = train_tiny(out, ner_files, crf=False, tag_scheme="iob2")
     assert metrics["dev"]["f1"] > 0.9, metrics["dev"]
     model = ner.load(out)
     from apps.ner.model import describe
@@ -313,15 +317,7 @@ def test_embeddings_file_initialises_word_vectors(tmp_path, ner_files, capsys):
 
 def test_a_character_convolution_alone_encodes_the_characters(tmp_path, ner_files):
     out = tmp_path / "cnn"
-    options = {**tiny_options(), "char_units": 0, "char_cnn_filters": 8, "char_cnn_width": 2}
-    metrics = ner.train_model(
-        data=str(ner_files[0]),
-        dev=str(ner_files[1]),
-        out=str(out),
-        epochs=3,
-        no_export=True,
-        **options,
-    )
+    metrics = train_tiny(out, ner_files, char_units=0, char_cnn_filters=8, char_cnn_width=2)
     assert metrics["dev"]["f1"] > 0.9, metrics["dev"]
     encoder = ner.load(out).get_layer("ner_core").get_layer("char_encoder")
     assert (encoder.units, encoder.cnn_filters, encoder.cnn_width) == (0, 8, 2)
