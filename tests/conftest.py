@@ -22,3 +22,21 @@ def run_python():
     from support.cli import run_python
 
     return run_python
+
+
+@pytest.fixture
+def repository_presets(monkeypatch):
+    """Scripts run in this process read the repository's presets, in float32.
+
+    Whatever the calling environment names as the presets folder is ignored, and a dtype
+    policy an earlier test left behind would change the numbers the preset cards record.
+    """
+    import keras
+
+    from seqapps import presets
+
+    monkeypatch.delenv(presets.PRESETS_VARIABLE, raising=False)
+    previous = keras.config.dtype_policy()
+    keras.config.set_dtype_policy("float32")
+    yield
+    keras.config.set_dtype_policy(previous)

@@ -256,7 +256,12 @@ def test_saved_model_generates_without_seqapps(jazz_run, run_python, tmp_path):
 
 @pytest.mark.slow
 def test_compiled_improviser_equals_step_by_step_greedy_reference(jazz_run):
-    """At temperature 0 the compiled loop picks what the teacher-forced model ranks first."""
+    """At temperature 0 the compiled loop picks what the teacher-forced model ranks first.
+
+    The reference feeds the solo's own tokens back, so one float-level tie (the compiled
+    step and the full-sequence pass round differently) cannot derail the comparison; a
+    pick whose logit is not within rounding of the best one fails.
+    """
     from apps.jazz.generate import improvise
     from apps.jazz.model import metrical_positions, sampler, sampler_conditions
     from seqapps import music
@@ -268,20 +273,23 @@ def test_compiled_improviser_equals_step_by_step_greedy_reference(jazz_run):
     primer = music.encode_notes([music.Note(0, 6, 65), music.Note(6, 6, 69)], 12)
     steps = 3 * 12 * 3
     solo = improvise(model, chords, bars=3, beats_per_bar=3, primer=primer, temperature=0.0)[0]
+    assert len(solo.tokens) == steps
+    np.testing.assert_array_equal(solo.tokens[: len(primer)], primer)
 
-    sequence = [music.START]
-    for step in range(steps):
-        step_in_beat, beat_in_bar = metrical_positions(len(sequence), 3)
-        logits = model(
-            [
-                np.array([sequence]),
-                np.resize(chords, (len(sequence), music.CHORD_DIM))[np.newaxis],
-                step_in_beat[np.newaxis],
-                beat_in_bar[np.newaxis],
-            ]
-        ).numpy()[0, -1]
-        sequence.append(int(primer[step]) if step < len(primer) else int(np.argmax(logits)))
-    np.testing.assert_array_equal(solo.tokens, sequence[1:])
+    sequence = [music.START, *(int(token) for token in solo.tokens)]
+    step_in_beat, beat_in_bar = metrical_positions(len(sequence), 3)
+    logits = model(
+        [
+            np.array([sequence]),
+            np.resize(chords, (len(sequence), music.CHORD_DIM))[np.newaxis],
+            step_in_beat[np.newaxis],
+            beat_in_bar[np.newaxis],
+        ]
+    ).numpy()[0, len(primer) : steps]
+    picked = solo.tokens[len(primer) :]
+    shortfall = logits.max(axis=-1) - np.take_along_axis(logits, picked[:, None], -1)[:, 0]
+    assert shortfall.max() < 1e-4, f"step {len(primer) + shortfall.argmax()}: {shortfall.max()}"
+    assert np.mean(picked == logits.argmax(axis=-1)) > 0.95
     assert sampler_conditions(chords, 3).shape == (len(chords), music.CHORD_DIM + 1)
 
 

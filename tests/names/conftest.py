@@ -3,6 +3,7 @@
 import random
 
 import pytest
+from support.shared import shared_folder
 
 STARTS = ["Al", "Bra", "Cer", "Dra", "Ele", "Fo", "Gi", "Ha", "Io", "Ju", "Ky", "Lo"]
 MIDDLES = ["", "no", "ra", "ti", "lo", "ce"]
@@ -20,9 +21,11 @@ def synthetic_names(count, seed=0):
 
 @pytest.fixture(scope="session")
 def names_file(tmp_path_factory):
-    path = tmp_path_factory.mktemp("names_data") / "names.txt"
-    path.write_text("\n".join(synthetic_names(160)) + "\n", encoding="utf-8")
-    return path
+    def build(folder):
+        text = "\n".join(synthetic_names(160)) + "\n"
+        (folder / "names.txt").write_text(text, encoding="utf-8")
+
+    return shared_folder(tmp_path_factory, "names_data", build) / "names.txt"
 
 
 @pytest.fixture(scope="session")
@@ -30,21 +33,22 @@ def trained_run(tmp_path_factory, names_file):
     """A tiny model trained through the Python API (which the script runs), SavedModel included."""
     from apps import names
 
-    out = tmp_path_factory.mktemp("names_runs") / "run"
-    names.train_model(
-        data=str(names_file),
-        out=str(out),
-        epochs=5,
-        patience=0,
-        units=32,
-        embedding_dim=8,
-        dropout=0.0,
-        embedding_dropout=0.0,
-        recurrent_dropout=0.0,
-        lr=0.02,
-        batch_size=8,
-    )
-    return out
+    def build(folder):
+        names.train_model(
+            data=str(names_file),
+            out=str(folder / "run"),
+            epochs=5,
+            patience=0,
+            units=32,
+            embedding_dim=8,
+            dropout=0.0,
+            embedding_dropout=0.0,
+            recurrent_dropout=0.0,
+            lr=0.02,
+            batch_size=8,
+        )
+
+    return shared_folder(tmp_path_factory, "names_run", build) / "run"
 
 
 @pytest.fixture(scope="session")

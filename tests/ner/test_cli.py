@@ -1,10 +1,11 @@
-"""The NER scripts end to end, in subprocesses, as users run them."""
+"""The NER scripts end to end, as users run them (in subprocesses where a fresh one matters)."""
 
 import json
 import textwrap
 
 import pytest
 from conftest import data_dir
+from support.cli import run_ok
 from support.ner import TINY
 
 from apps import ner
@@ -89,18 +90,16 @@ def test_predict_tokenized_conll_appends_a_column(ner_run, ner_files, capsys):
     assert bioes == "Anna S-PER\nvisited O\nNew B-LOC\nYork E-LOC\n\n"
 
 
-def test_evaluate_prints_json_equal_to_seqeval(ner_run, run_python, ner_files, tmp_path):
+def test_evaluate_prints_json_equal_to_seqeval(ner_run, ner_files, tmp_path, capsys):
     from seqeval.metrics import classification_report
     from seqeval.scheme import IOB2
 
     conll_out = tmp_path / "eval.conll"
-    result = run_python(
-        ["-m", "apps.ner.evaluate", "--model", str(ner_run), "--data", str(ner_files[1]),
-         "--conll-out", str(conll_out)]
-    )  # fmt: skip
-    report = json.loads(result.stdout)
+    argv = ["--model", ner_run, "--data", ner_files[1], "--conll-out", conll_out]
+    stdout, stderr = run_ok(capsys, "apps.ner.evaluate", argv)
+    report = json.loads(stdout)
     assert report["sentences"] == 60 and report["data_scheme"] == "IOB1"
-    assert "overall" in result.stderr and "precision" in result.stderr
+    assert "overall" in stderr and "precision" in stderr
     gold, predicted = [[]], [[]]
     for line in conll_out.read_text().split("\n"):
         if not line:
@@ -270,7 +269,7 @@ def test_softmax_tagger_and_iob2_tag_scheme(tmp_path, ner_files):
     not (data_dir() / "conll2003" / "eng.testa").is_file(),
     reason=f"CoNLL-2003 eng.testa not found under SEQAPPS_DATA ({data_dir()})",
 )
-def test_short_run_on_real_conll(tmp_path, run_python):
+def test_short_run_on_real_conll(tmp_path, capsys):
     testa = data_dir() / "conll2003" / "eng.testa"
     lines, blanks = [], 0
     for line in testa.read_text(encoding="utf-8").split("\n"):
@@ -281,12 +280,14 @@ def test_short_run_on_real_conll(tmp_path, run_python):
     subset = tmp_path / "testa500.conll"
     subset.write_text("\n".join(lines) + "\n", encoding="utf-8")
     out = tmp_path / "conll"
-    result = run_python(
-        ["-m", "apps.ner.train", "--data", str(subset), "--dev", str(subset), "--out", str(out),
-         "--epochs", "1", "--no-export", "--units", "32", "--word-dim", "32", "--char-units",
-         "16", "--batch-size", "16", "--lr", "0.02"]
+    _, stderr = run_ok(
+        capsys,
+        "apps.ner.train",
+        ["--data", subset, "--dev", subset, "--out", out, "--epochs", "1", "--no-export",
+         "--units", "32", "--word-dim", "32", "--char-units", "16", "--batch-size", "16",
+         "--lr", "0.02"],
     )  # fmt: skip
-    assert "(IOB1)" in result.stderr
+    assert "(IOB1)" in stderr
     scores = ner.evaluate_file(ner.load(out), testa)
     assert scores["sentences"] == 3250 and scores["gold_entities"] == 5942
     assert scores["data_scheme"] == "IOB1" and set(scores["per_type"]) == {

@@ -4,19 +4,18 @@ import json
 
 import mido
 import pytest
-from support.presets import REPOSITORY_PRESETS
+from support.cli import run_ok
 
-pytestmark = pytest.mark.slow
-
-
-def predict(run_python, app, *argv):
-    result = run_python(["-m", f"apps.{app}.predict", *argv], env=REPOSITORY_PRESETS)
-    return result.stdout, result.stderr
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("repository_presets")]
 
 
-def test_sentiment_polarity_of_obvious_sentences(run_python):
+def predict(capsys, app, *argv):
+    return run_ok(capsys, f"apps.{app}.predict", argv)
+
+
+def test_sentiment_polarity_of_obvious_sentences(capsys):
     out, err = predict(
-        run_python,
+        capsys,
         "sentiment",
         "--format",
         "jsonl",
@@ -28,9 +27,9 @@ def test_sentiment_polarity_of_obvious_sentences(run_python):
     assert labels == ["positive", "negative"]
 
 
-def test_five_levels_order_the_obvious_sentences(run_python):
+def test_five_levels_order_the_obvious_sentences(capsys):
     out, _ = predict(
-        run_python,
+        capsys,
         "sentiment",
         "--model",
         "sst5",
@@ -43,19 +42,19 @@ def test_five_levels_order_the_obvious_sentences(run_python):
     assert stars[0] >= 4 and stars[1] <= 2
 
 
-def test_ner_finds_the_people_and_the_city(run_python):
+def test_ner_finds_the_people_and_the_city(capsys):
     out, err = predict(
-        run_python, "ner", "--format", "jsonl", "Angela Merkel met Emmanuel Macron in Paris."
+        capsys, "ner", "--format", "jsonl", "Angela Merkel met Emmanuel Macron in Paris."
     )
     assert "using the preset 'conll03'" in err
     entities = [(e["text"], e["type"]) for e in json.loads(out.splitlines()[0])["entities"]]
     assert entities == [("Angela Merkel", "PER"), ("Emmanuel Macron", "PER"), ("Paris", "LOC")]
 
 
-def test_jazz_writes_a_solo_of_the_bars_asked_for(run_python, tmp_path):
+def test_jazz_writes_a_solo_of_the_bars_asked_for(capsys, tmp_path):
     out = tmp_path / "solo.mid"
     _, err = predict(
-        run_python,
+        capsys,
         "jazz",
         "--chords",
         "Dm7 G7 | Cmaj7",
@@ -73,8 +72,8 @@ def test_jazz_writes_a_solo_of_the_bars_asked_for(run_python, tmp_path):
     assert len(melody) >= 8
 
 
-def test_names_gives_ten_names(run_python):
-    out, err = predict(run_python, "names", "-n", "10", "--format", "jsonl")
+def test_names_gives_ten_names(capsys):
+    out, err = predict(capsys, "names", "-n", "10", "--format", "jsonl")
     assert "using the preset 'dinos'" in err
     names = [json.loads(line)["sample"] for line in out.splitlines()]
     assert len(names) == 10

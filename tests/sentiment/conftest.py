@@ -2,15 +2,17 @@
 
 import pytest
 from support.sentiment import SMALL, synthetic_rows, write_csv
+from support.shared import shared_folder
 
 
 @pytest.fixture(scope="session")
 def sentiment_csv(tmp_path_factory):
-    directory = tmp_path_factory.mktemp("sentiment_data")
-    return (
-        write_csv(directory / "train.csv", synthetic_rows(320, seed=0)),
-        write_csv(directory / "dev.csv", synthetic_rows(80, seed=1)),
-    )
+    def build(directory):
+        write_csv(directory / "train.csv", synthetic_rows(320, seed=0))
+        write_csv(directory / "dev.csv", synthetic_rows(80, seed=1))
+
+    directory = shared_folder(tmp_path_factory, "sentiment_data", build)
+    return directory / "train.csv", directory / "dev.csv"
 
 
 @pytest.fixture(scope="session")
@@ -19,9 +21,12 @@ def trained_run(tmp_path_factory, sentiment_csv):
     from support.cli import run_python
 
     train, dev = sentiment_csv
-    out = tmp_path_factory.mktemp("runs") / "run"
-    run_python(
-        ["-m", "apps.sentiment.train", "--data", str(train), "--dev", str(dev), "--out", str(out)]
-        + ["--epochs", "4", "--patience", "0", *SMALL]
-    )
-    return out
+
+    def build(folder):
+        out = str(folder / "run")
+        run_python(
+            ["-m", "apps.sentiment.train", "--data", str(train), "--dev", str(dev), "--out", out]
+            + ["--epochs", "4", "--patience", "0", *SMALL]
+        )
+
+    return shared_folder(tmp_path_factory, "sentiment_run", build) / "run"

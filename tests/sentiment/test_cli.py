@@ -1,4 +1,9 @@
-"""The sentiment scripts end to end, in subprocesses, as users run them."""
+"""The sentiment scripts end to end, as users run them.
+
+Training, prediction and evaluation run in this process where a fresh interpreter adds
+nothing; loading in a new process, serving without seqapps, piped input, the same seed in
+two processes and the two logical CPUs of the mirrored strategy run in subprocesses.
+"""
 
 import json
 import os
@@ -7,6 +12,7 @@ import subprocess
 import textwrap
 
 import pytest
+from support.cli import run_captured, run_ok
 from support.sentiment import SMALL, synthetic_rows, write_csv
 
 # Every test trains a model or starts a process.
@@ -16,6 +22,13 @@ pytestmark = pytest.mark.slow
 def train_args(data, out, *extra):
     """The arguments of `python -m apps.sentiment.train --data DATA --out OUT EXTRA...`."""
     return ["-m", "apps.sentiment.train", "--data", str(data), "--out", str(out), *extra]
+
+
+def train(capsys, data, out, *extra, check=True):
+    """`(exit status, stderr)` of `apps.sentiment.train --data DATA --out OUT EXTRA...` here."""
+    code, _, err = run_captured(capsys, "apps.sentiment.train", train_args(data, out, *extra)[2:])
+    assert code == 0 or not check, err[-4000:]
+    return code, err
 
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -43,19 +56,13 @@ def test_run_directory_contents(trained_run):
     assert (trained_run / "curves.png").read_bytes()[:4] == b"\x89PNG"
 
 
-def test_predict_arguments_stdin_file_and_formats(trained_run, run_python, tmp_path):
-    table = run_python(
-        [
-            "-m",
-            "apps.sentiment.predict",
-            "--model",
-            str(trained_run),
-            "a wonderful film",
-            "awful and boring",
-            "",
-        ]
+def test_predict_arguments_stdin_file_and_formats(trained_run, run_python, tmp_path, capsys):
+    table, _ = run_ok(
+        capsys,
+        "apps.sentiment.predict",
+        ["--model", trained_run, "a wonderful film", "awful and boring", ""],
     )
-    lines = table.stdout.splitlines()
+    lines = table.splitlines()
     assert lines[0].split() == ["label", "confidence", "text"]
     assert lines[1].split()[0] == "pos" and lines[2].split()[0] == "neg" and len(lines) == 4
     piped = run_python(
@@ -74,41 +81,19 @@ def test_predict_arguments_stdin_file_and_formats(trained_run, run_python, tmp_p
     assert abs(sum(records[0]["probabilities"].values()) - 1) < 1e-5
     source = write_csv(tmp_path / "in.csv", [{"review": "lovely", "id": 1}], ("review", "id"))
     out = tmp_path / "out.csv"
-    run_python(
-        [
-            "-m",
-            "apps.sentiment.predict",
-            "--model",
-            str(trained_run),
-            "--input",
-            str(source),
-            "--text-col",
-            "review",
-            "--format",
-            "csv",
-            "--output",
-            str(out),
-        ]
-    )
+    argv = ["--model", trained_run, "--input", source, "--text-col", "review", "--format", "csv"]
+    run_ok(capsys, "apps.sentiment.predict", [*argv, "--output", out])
     header, row = out.read_text().splitlines()
     assert header == "text,label,confidence,p_neg,p_pos" and row.startswith("lovely,pos,")
 
 
-def test_evaluate_prints_json_and_report(trained_run, run_python, sentiment_csv):
-    result = run_python(
-        [
-            "-m",
-            "apps.sentiment.evaluate",
-            "--model",
-            str(trained_run),
-            "--data",
-            str(sentiment_csv[1]),
-        ]
-    )
-    report = json.loads(result.stdout)
+def test_evaluate_prints_json_and_report(trained_run, sentiment_csv, capsys):
+    argv = ["--model", trained_run, "--data", sentiment_csv[1]]
+    stdout, stderr = run_ok(capsys, "apps.sentiment.evaluate", argv)
+    report = json.loads(stdout)
     assert report["examples"] == 80 and report["accuracy"] > 0.9
     assert set(report["per_class"]) == {"neg", "pos"} and len(report["confusion_matrix"]) == 2
-    assert "macro-F1" in result.stderr and "precision" in result.stderr
+    assert "macro-F1" in stderr and "precision" in stderr
 
 
 def test_fresh_process_load_and_python_api(trained_run, run_python):
@@ -119,20 +104,20 @@ def test_fresh_process_load_and_python_api(trained_run, run_python):
         texts = ["great acting", "dull", ""]
         print(json.dumps([r["probabilities"] for r in sentiment.predict_texts(model, texts)]))
     """)
-    first = json.loads(run_python(["-c", script]).stdout)
-    second = json.loads(run_python(["-c", script]).stdout)
-    assert first == second and first[0]["pos"] > 0.5 and first[1]["neg"] > 0.5
+    from apps import sentiment
+
+    here = sentiment.predict_texts(sentiment.load(str(trained_run)), ["great acting", "dull", ""])
+    fresh = json.loads(run_python(["-c", script]).stdout)
+    assert fresh == [r["probabilities"] for r in here]
+    assert fresh[0]["pos"] > 0.5 and fresh[1]["neg"] > 0.5
 
 
 def test_saved_model_without_seqapps_equals_keras(trained_run, run_python):
+    from apps import sentiment
+
     texts = ["a brilliant film", "messy", "", "unknownword zzz"]
-    keras_side = textwrap.dedent(f"""
-        import json, seqapps
-        from apps import sentiment
-        model = sentiment.load({str(trained_run)!r})
-        records = sentiment.predict_texts(model, {texts!r})
-        print(json.dumps([r["probabilities"]["pos"] for r in records]))
-    """)
+    records = sentiment.predict_texts(sentiment.load(str(trained_run)), texts)
+    expected = [r["probabilities"]["pos"] for r in records]
     serving_side = textwrap.dedent(f"""
         import json, sys, tensorflow as tf
         loaded = tf.saved_model.load({str(trained_run / "saved_model")!r})
@@ -141,7 +126,6 @@ def test_saved_model_without_seqapps_equals_keras(trained_run, run_python):
         print(json.dumps({{"pos": out["probabilities"].numpy()[:, 1].tolist(),
                           "label": [x.decode() for x in out["label"].numpy()]}}))
     """)
-    expected = json.loads(run_python(["-c", keras_side]).stdout)
     served = json.loads(run_python(["-c", serving_side]).stdout)
     assert max(abs(a - b) for a, b in zip(expected, served["pos"])) < 1e-5
     assert served["label"][:2] == ["pos", "neg"]
@@ -169,30 +153,25 @@ def test_saved_model_cli_runs_it(trained_run):
     assert "output key label" in result.stdout and "b'pos'" in result.stdout
 
 
-def test_export_script(trained_run, run_python, tmp_path):
+def test_export_script(trained_run, tmp_path, capsys):
     out = tmp_path / "exported"
-    run_python(["-m", "apps.sentiment.export", "--model", str(trained_run), "--out", str(out)])
+    argv = ["--model", trained_run, "--out", out]
+    run_ok(capsys, "apps.sentiment.export", argv)
     assert (out / "saved_model.pb").is_file()
-    again = run_python(
-        ["-m", "apps.sentiment.export", "--model", str(trained_run), "--out", str(out)], check=False
-    )
-    assert again.returncode == 2 and "--overwrite" in again.stderr
+    code, _, err = run_captured(capsys, "apps.sentiment.export", argv)
+    assert code == 2 and "--overwrite" in err
 
 
-def test_five_ordered_classes_give_stars_with_an_ensemble(tmp_path, run_python):
+def test_five_ordered_classes_give_stars_with_an_ensemble(tmp_path, capsys):
     labels = ("1", "2", "3", "4", "5")
-    train = write_csv(tmp_path / "stars.csv", synthetic_rows(200, seed=4, labels=labels))
+    data = write_csv(tmp_path / "stars.csv", synthetic_rows(200, seed=4, labels=labels))
     out = tmp_path / "run"
-    run_python(
-        train_args(str(train), str(out), "--epochs", "1", "--no-export", "--ensemble", "2", *SMALL)
-    )
+    train(capsys, data, out, "--epochs", "1", "--no-export", "--ensemble", "2", *SMALL)
     assert not (out / "saved_model").exists()
     header = (out / "history.csv").read_text().splitlines()[0]
     assert "member_0_loss" in header and "member_1_loss" in header
-    result = run_python(
-        ["-m", "apps.sentiment.predict", "--model", str(out), "--format", "jsonl", "a lovely film"]
-    )
-    record = json.loads(result.stdout)
+    argv = ["--model", out, "--format", "jsonl", "a lovely film"]
+    record = json.loads(run_ok(capsys, "apps.sentiment.predict", argv)[0])
     assert record["stars"] == int(record["label"]) and list(record["probabilities"]) == list(labels)
 
 
@@ -238,51 +217,27 @@ def test_mirrored_strategy_on_two_logical_cpus(tmp_path, run_python, sentiment_c
     assert config["options"]["strategy"] == "mirrored"
 
 
-def test_nan_loss_stops_with_advice(tmp_path, run_python, sentiment_csv):
+def test_nan_loss_stops_with_advice(tmp_path, sentiment_csv, capsys):
     # Finite but enormous word vectors overflow the first matmul: inf - inf = nan.
     vectors = tmp_path / "huge.txt"
     vectors.write_text("".join(f"{w} 3e38 3e38\n" for w in ["the", "movie", "plot", "a", "film"]))
     out = tmp_path / "run"
-    result = run_python(
-        train_args(
-            str(sentiment_csv[0]),
-            str(out),
-            "--epochs",
-            "2",
-            "--embeddings",
-            str(vectors),
-            "--units",
-            "8",
-            "--embedding-dropout",
-            "0",
-        ),
-        check=False,
-    )
-    assert result.returncode == 2
-    assert re.search(r"training loss became (nan|inf) at epoch 1, batch 1;", result.stderr)
-    assert "--clipnorm" in result.stderr and "--lr" in result.stderr
-    assert "Traceback" not in result.stderr
+    argv = ["--epochs", "2", "--embeddings", vectors, "--units", "8", "--embedding-dropout", "0"]
+    code, err = train(capsys, sentiment_csv[0], out, *argv, check=False)
+    assert code == 2
+    assert re.search(r"training loss became (nan|inf) at epoch 1, batch 1;", err)
+    assert "--clipnorm" in err and "--lr" in err
+    assert "Traceback" not in err
     assert not out.exists()
 
 
-def test_embeddings_file_initialises_vectors(tmp_path, run_python, sentiment_csv):
+def test_embeddings_file_initialises_vectors(tmp_path, sentiment_csv, capsys):
     vectors = tmp_path / "vectors.txt"
     vectors.write_text("great 0.5 0.5 0.5 0.5\nawful -0.5 -0.5 -0.5 -0.5\nthe 0.1 0 0 0\n")
     out = tmp_path / "run"
-    result = run_python(
-        train_args(
-            str(sentiment_csv[0]),
-            str(out),
-            "--epochs",
-            "1",
-            "--no-export",
-            "--embeddings",
-            str(vectors),
-            "--units",
-            "8",
-        )
-    )
-    assert "Word vectors for 3 of" in result.stderr
+    argv = ["--epochs", "1", "--no-export", "--embeddings", vectors, "--units", "8"]
+    _, err = train(capsys, sentiment_csv[0], out, *argv)
+    assert "Word vectors for 3 of" in err
     config = json.loads((out / "config.json").read_text())
     assert config["options"]["embedding_dim"] == 4
 
@@ -297,37 +252,15 @@ def test_embeddings_file_initialises_vectors(tmp_path, run_python, sentiment_csv
     ).is_file(),
     reason="SST files not found under SEQAPPS_DATA",
 )
-def test_short_run_on_real_sst(tmp_path, run_python):
+def test_short_run_on_real_sst(tmp_path, capsys):
     data = os.environ.get("SEQAPPS_DATA", os.path.join(ROOT, "..", "shared", "data"))
     out = tmp_path / "sst"
-    run_python(
-        [
-            "-m",
-            "apps.sentiment.train",
-            "--data",
-            f"{data}/sst/dev.txt",
-            "--dev",
-            f"{data}/sst/dev.txt",
-            "--classes",
-            "2",
-            "--out",
-            str(out),
-            "--epochs",
-            "1",
-            "--units",
-            "16",
-            "--embedding-dim",
-            "16",
-            "--no-export",
-        ],
-        timeout=600,
-    )
+    argv = ["--dev", f"{data}/sst/dev.txt", "--classes", "2", "--epochs", "1", "--no-export"]
+    train(capsys, f"{data}/sst/dev.txt", out, *argv, "--units", "16", "--embedding-dim", "16")
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["dev"]["examples"] == 872 and metrics["dev"]["labels"] == [
         "negative",
         "positive",
     ]
-    result = run_python(
-        ["-m", "apps.sentiment.evaluate", "--model", str(out), "--data", f"{data}/sst/dev.txt"]
-    )
-    assert json.loads(result.stdout)["examples"] == 872
+    argv = ["--model", out, "--data", f"{data}/sst/dev.txt"]
+    assert json.loads(run_ok(capsys, "apps.sentiment.evaluate", argv)[0])["examples"] == 872

@@ -1,5 +1,6 @@
 """Running the scripts: in-process the way `run_main` runs them, or in a fresh interpreter."""
 
+import importlib
 import os
 import subprocess
 import sys
@@ -36,11 +37,35 @@ def run_python(args, check=True, timeout=300, env=None, input=None):
     return result
 
 
+def run_captured(capsys, module, argv):
+    """`(exit status, stdout, stderr)` of `python -m <module> argv`, run in this process.
+
+    For what a fresh interpreter adds nothing to: the scripts' own tests that need one
+    (loading in a new process, serving without seqapps, signals) use `run_python`.
+    """
+    if isinstance(module, str):
+        module = importlib.import_module(module)
+    capsys.readouterr()  # what earlier steps printed is not this run's
+    with pytest.raises(SystemExit) as exit_info:
+        run_main(module.main, [str(arg) for arg in argv], prog=module.__name__)
+    captured = capsys.readouterr()
+    return exit_info.value.code, captured.out, captured.err
+
+
+def run_ok(capsys, module, argv):
+    """`(stdout, stderr)` of `python -m <module> argv` in this process; it must exit 0."""
+    code, out, err = run_captured(capsys, module, argv)
+    if code != 0:
+        raise AssertionError(
+            f"{module} {argv} exited {code}\nstdout:\n{out}\nstderr:\n{err[-4000:]}"
+        )
+    return out, err
+
+
 def run(capsys, module, argv):
     """`(exit status, stderr)` of `python -m <module> argv`, run in this process."""
-    with pytest.raises(SystemExit) as exit_info:
-        run_main(module.main, argv, prog=module.__name__)
-    return exit_info.value.code, capsys.readouterr().err.strip()
+    code, _, err = run_captured(capsys, module, argv)
+    return code, err.strip()
 
 
 def check_one_line(code, err, *fragments):
