@@ -16,6 +16,7 @@ Examples:
   python scripts/build_presets.py                      # every preset, data in ../shared/data
   python scripts/build_presets.py --only sst2 --data /path/to/data
   python scripts/build_presets.py --from-runs runs/presets   # package runs trained already
+  python scripts/build_presets.py --remeasure --only sst5   # new evaluations, same weights
 """
 
 import argparse
@@ -33,7 +34,7 @@ from pathlib import Path
 REPOSITORY = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPOSITORY))
 
-from seqapps.files import atomic_path  # noqa: E402
+from seqapps.files import atomic_path, write_text  # noqa: E402
 from seqapps.presets import card_metrics, presets_directory  # noqa: E402
 
 # The data folder as the recorded commands spell it; tests/presets substitutes $SEQAPPS_DATA.
@@ -100,6 +101,21 @@ def sst_recipe(name, classes, default, summary, example):
                 f"SST-{classes} dev sentences",
                 ("--data", f"{DATA}/sst/dev.txt"),
                 {"accuracy": ("accuracy", PERCENT, 2), "macro-F1": ("macro_f1", PERCENT, 2)},
+            ),
+            *(
+                # A five-class model also answers SST-2 (`--classes 2`).
+                (
+                    Evaluation(
+                        "SST-2 dev sentences, the five classes turned into two",
+                        ("--classes", "2", "--data", f"{DATA}/sst/dev.txt"),
+                        {
+                            "SST-2 accuracy": ("accuracy", PERCENT, 2),
+                            "SST-2 macro-F1": ("macro_f1", PERCENT, 2),
+                        },
+                    ),
+                )
+                if classes == 5
+                else ()
             ),
         ),
         data=SST_DATA,
@@ -349,29 +365,44 @@ def package(recipe, run, data, out_root):
             "training": {"command": config["command"], **training_record(run)},
             "versions": config.get("versions", {}),
             "built": datetime.date.today().isoformat(),
-            "evaluations": [],
+            "evaluations": measure(recipe, staging / "model.keras", data),
         }
-        for evaluation in recipe.evaluations:
-            # The file, not the folder: evaluate writes no plot beside a .keras file.
-            argv = ["--model", str(staging / "model.keras"), *fill(evaluation.argv, data)]
-            started = time.monotonic()
-            report = json.loads(python_module(recipe.app, "evaluate", argv, REPOSITORY))
-            description["evaluations"].append(
-                {
-                    "title": evaluation.title,
-                    "command": shlex.join(
-                        ["python", "-m", f"apps.{recipe.app}.evaluate", "--model", recipe.name]
-                        + fill(evaluation.argv, "../shared/data")
-                    ),
-                    "argv": ["--model", recipe.name, *evaluation.argv],
-                    "metrics": card_metrics(report, evaluation.metrics),
-                    "keys": {name: list(spec) for name, spec in evaluation.metrics.items()},
-                    "seconds": round(time.monotonic() - started, 1),
-                    "checked_in_tests": evaluation.checked_in_tests,
-                }
-            )
         (staging / "preset.json").write_text(json.dumps(description, indent=2) + "\n")
         (staging / "card.md").write_text(card(recipe, description), encoding="utf-8")
+    return description
+
+
+def measure(recipe, model_file, data):
+    """Run each evaluation of `recipe` on `model_file`: the entries of `preset.json`."""
+    evaluations = []
+    for evaluation in recipe.evaluations:
+        # The file, not the folder: evaluate writes no plot beside a .keras file.
+        argv = ["--model", str(model_file), *fill(evaluation.argv, data)]
+        started = time.monotonic()
+        report = json.loads(python_module(recipe.app, "evaluate", argv, REPOSITORY))
+        evaluations.append(
+            {
+                "title": evaluation.title,
+                "command": shlex.join(
+                    ["python", "-m", f"apps.{recipe.app}.evaluate", "--model", recipe.name]
+                    + fill(evaluation.argv, "../shared/data")
+                ),
+                "argv": ["--model", recipe.name, *evaluation.argv],
+                "metrics": card_metrics(report, evaluation.metrics),
+                "keys": {name: list(spec) for name, spec in evaluation.metrics.items()},
+                "seconds": round(time.monotonic() - started, 1),
+                "checked_in_tests": evaluation.checked_in_tests,
+            }
+        )
+    return evaluations
+
+
+def remeasure(recipe, folder, data):
+    """Measure a shipped preset again and rewrite its `preset.json` and card, not its weights."""
+    description = json.loads((folder / "preset.json").read_text(encoding="utf-8"))
+    description["evaluations"] = measure(recipe, folder / "model.keras", data)
+    write_text(folder / "preset.json", json.dumps(description, indent=2) + "\n")
+    write_text(folder / "card.md", card(recipe, description))
     return description
 
 
@@ -495,6 +526,12 @@ def main(argv=None):
         metavar="DIR",
         help="package DIR/<name> runs trained already instead of training",
     )
+    parser.add_argument(
+        "--remeasure",
+        action="store_true",
+        help="run the evaluations of the presets in --out again and rewrite their preset.json "
+        "and card.md (after an evaluation was added); the weights are left as they are",
+    )
     parser.add_argument("--out", default=str(presets_directory()), help="presets folder to write")
     parser.add_argument(
         "--table",
@@ -513,6 +550,10 @@ def main(argv=None):
     out_root.mkdir(parents=True, exist_ok=True)
     for name in options.only or list(known):
         recipe = known[name]
+        if options.remeasure:
+            description = remeasure(recipe, out_root / name, options.data)
+            print(f"{name}: " + "; ".join(str(e["metrics"]) for e in description["evaluations"]))
+            continue
         if options.from_runs:
             run = Path(options.from_runs) / name
         else:

@@ -8,6 +8,7 @@ dev-set plot, is left as it is.
 
 Example:
   python -m apps.sentiment.evaluate --model sst5 --data data/sst/dev.txt
+  python -m apps.sentiment.evaluate --model sst5 --classes 2 --data data/sst/dev.txt
 
 data/sst/dev.txt: the SST dev trees, trees/dev.txt in trainDevTestTrees_PTB.zip from
 https://nlp.stanford.edu/sentiment/.
@@ -30,6 +31,13 @@ def build_parser():
     parser.add_argument("--text-col", default="text", help="text column of a table")
     parser.add_argument("--label-col", default="label", help="label column of a table")
     parser.add_argument(
+        "--classes",
+        type=int,
+        choices=(2, 5),
+        help="answer in this many classes (default: the model's); 2 turns a five-class SST "
+        "model's probabilities into negative/positive, leaving the neutral share out",
+    )
+    parser.add_argument(
         "--plot",
         help="write the confusion matrix PNG here (default: confusion-eval.png in a run "
         "directory given as --model; none for a .keras file)",
@@ -48,7 +56,12 @@ def main(argv):
     require(options, "model", "data")
     model = load_model(options.model, app="sentiment")
     report = evaluate_file(
-        model, options.data, options.text_col, options.label_col, options.batch_size
+        model,
+        options.data,
+        options.text_col,
+        options.label_col,
+        options.batch_size,
+        options.classes,
     )
     print(format_report(report), file=sys.stderr)
     plot = options.plot or (

@@ -9,6 +9,7 @@ Examples:
   python -m apps.sentiment.predict "A gorgeous, witty film." "Dull."
   python -m apps.sentiment.predict --model sst5 --input reviews.csv --text-col review \\
       --format jsonl --output predictions.jsonl
+  python -m apps.sentiment.predict --model sst5 --classes 2 "A gorgeous, witty film."
 """
 
 from seqapps.cli import make_parser, positive_int, run_main
@@ -25,6 +26,13 @@ def build_parser():
         "--format", choices=("table", "jsonl", "csv"), default="table", help="output format"
     )
     parser.add_argument("--output", help="write to this file instead of stdout")
+    parser.add_argument(
+        "--classes",
+        type=int,
+        choices=(2, 5),
+        help="answer in this many classes (default: the model's); 2 turns a five-class SST "
+        "model's probabilities into negative/positive, leaving the neutral share out",
+    )
     parser.add_argument("--batch-size", type=positive_int, default=256, help="texts per batch")
     return parser
 
@@ -37,7 +45,7 @@ def main(argv):
     options.model = options.model or default_model("sentiment", "apps.sentiment.predict")
     texts = read_inputs(options.texts, options.input, options.text_col)
     model = load_model(options.model, app="sentiment")
-    records = predict_texts(model, texts, options.batch_size)
+    records = predict_texts(model, texts, options.batch_size, options.classes)
     columns = output_columns(records, options.format)
     write_records(records, columns, options.format, options.output)
 

@@ -1,5 +1,6 @@
 """`scripts/build_presets.py` packages a run into a preset whose card states measured numbers."""
 
+import dataclasses
 import importlib.util
 import json
 import zipfile
@@ -83,3 +84,22 @@ def test_a_run_becomes_a_preset_with_the_numbers_evaluate_gives(tmp_path, monkey
     monkeypatch.setenv(presets.PRESETS_VARIABLE, str(out))
     assert list(presets.known_presets("sentiment")) == ["tiny"]
     assert load_model("tiny", app="sentiment").count_params() == info["parameters"]
+
+    # An evaluation added later is measured on the shipped file; its weights stay as they are.
+    weights = (folder / "model.keras").read_bytes()
+    recipe = dataclasses.replace(
+        recipe,
+        evaluations=recipe.evaluations
+        + (
+            build.Evaluation(
+                "the training file",
+                ("--data", "{data}/train.csv"),
+                {"examples": ("examples", 1, 0)},
+            ),
+        ),
+    )
+    remeasured = build.remeasure(recipe, folder, str(data))
+    assert [e["metrics"] for e in remeasured["evaluations"]] == [expected, {"examples": 240}]
+    assert json.loads((folder / "preset.json").read_text()) == remeasured
+    assert "the training file:" in (folder / "card.md").read_text()
+    assert (folder / "model.keras").read_bytes() == weights

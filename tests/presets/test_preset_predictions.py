@@ -4,7 +4,7 @@ import json
 
 import mido
 import pytest
-from support.cli import run_ok
+from support.cli import check_one_line, run_captured, run_ok
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("repository_presets")]
 
@@ -40,6 +40,36 @@ def test_five_levels_order_the_obvious_sentences(capsys):
     )
     stars = [json.loads(line)["stars"] for line in out.splitlines()]
     assert stars[0] >= 4 and stars[1] <= 2
+
+
+def test_five_levels_answer_in_two_without_the_neutral_share(capsys):
+    texts = ["A masterpiece: gorgeous, witty and deeply moving.", "It is a film.", "Dull."]
+    five, _ = predict(capsys, "sentiment", "--model", "sst5", "--format", "jsonl", *texts)
+    two, _ = predict(
+        capsys, "sentiment", "--model", "sst5", "--classes", "2", "--format", "jsonl", *texts
+    )
+    for fine, coarse in zip(five.splitlines(), two.splitlines()):
+        p = json.loads(fine)["probabilities"]
+        negative = p["very negative"] + p["negative"]
+        positive = p["positive"] + p["very positive"]
+        record = json.loads(coarse)
+        assert record["probabilities"] == pytest.approx(
+            {
+                "negative": negative / (negative + positive),
+                "positive": positive / (negative + positive),
+            },
+            abs=1e-6,
+        )
+        assert record["label"] == ("positive" if positive > negative else "negative")
+        assert "stars" not in record
+    assert [json.loads(line)["label"] for line in two.splitlines()][::2] == ["positive", "negative"]
+
+
+def test_a_two_class_model_cannot_answer_in_five(capsys):
+    code, _, err = run_captured(
+        capsys, "apps.sentiment.predict", ["--model", "sst2", "--classes", "5", "fine"]
+    )
+    check_one_line(code, err, "--classes 5", "predicts 2 classes (negative, positive)")
 
 
 def test_ner_finds_the_people_and_the_city(capsys):
