@@ -44,16 +44,43 @@ def default_length(vocabulary):
 def build_core(vocabulary, options, config):
     """Character ids -> next-character logits, the vocabulary inside.
 
+    With `options.ensemble` N > 1 there are N members (sub-models `member_0` ...,
+    each the network below with its own weights and dropout masks), trained side by
+    side on their own losses; the model's logits are those of the members' mean
+    probabilities (`MeanProbabilityLogits`), which score and sample as one model.
+
     Args:
         vocabulary: The `CharVocabulary` layer.
         options: The script's model options (`input`, `embedding_dim`,
             `embedding_dropout`, `input_skip`: the dense layer reads
-            `[recurrent output; character vector]`).
+            `[recurrent output; character vector]`, `ensemble`).
         config: The `TrainingConfig` (the recurrent stack, `dropout`, `seed`).
     """
-    size = vocabulary.size
     ids = keras.Input((None,), dtype="int32", name="char_ids")
-    hidden = vocabulary(ids)
+    members = int(getattr(options, "ensemble", 1) or 1)
+    if members == 1:
+        logits = _language_model(vocabulary(ids), vocabulary.size, options, config, config.seed)
+        return keras.Model(ids, logits, name="char_language_model")
+    outputs = []
+    for index in range(members):
+        member_ids = keras.Input((None,), dtype="int32", name="char_ids")
+        # Seeds far apart: members must not share dropout masks.
+        seed = config.seed + 1000 * index
+        member = keras.Model(
+            member_ids,
+            _language_model(member_ids, vocabulary.size, options, config, seed),
+            name=f"{MEMBER_PREFIX}{index}",
+        )
+        outputs.append(member(vocabulary(ids)))
+    logits = MeanProbabilityLogits(name="ensemble")(outputs)
+    return keras.Model(ids, logits, name="char_language_model")
+
+
+MEMBER_PREFIX = "member_"
+
+
+def _language_model(ids, size, options, config, seed):
+    """Embedding (or one-hot) -> recurrent stack -> dropout -> logits, on an id tensor."""
     if options.input == "onehot":
         # A frozen identity table is one-hot input that keeps the padding mask.
         embedding = keras.layers.Embedding(
@@ -68,23 +95,64 @@ def build_core(vocabulary, options, config):
         embedding = keras.layers.Embedding(
             size, options.embedding_dim, mask_zero=True, name="embedding"
         )
-    hidden = embedding(hidden)
+    hidden = embedding(ids)
     if options.embedding_dropout:
         hidden = keras.layers.Dropout(
-            options.embedding_dropout, seed=config.seed, name="embedding_dropout"
+            options.embedding_dropout, seed=seed, name="embedding_dropout"
         )(hidden)
     step_inputs = hidden
-    for index, layer in enumerate(recurrent_stack(config, return_sequences=True)):
+    for index, layer in enumerate(recurrent_stack(config, return_sequences=True, seed=seed)):
         hidden = layer(hidden)
         if config.dropout:
             hidden = keras.layers.Dropout(
-                config.dropout, seed=config.seed + index + 1, name=f"dropout_{index}"
+                config.dropout, seed=seed + index + 1, name=f"dropout_{index}"
             )(hidden)
     if options.input_skip:
         # The head also reads the previous character's vector: a direct bigram path.
         hidden = keras.layers.Concatenate(name="input_skip")([hidden, step_inputs])
-    logits = keras.layers.Dense(size, dtype="float32", name="logits")(hidden)
-    return keras.Model(ids, logits, name="char_language_model")
+    return keras.layers.Dense(size, dtype="float32", name="logits")(hidden)
+
+
+@keras.saving.register_keras_serializable(package="seqapps")
+class MeanProbabilityLogits(keras.layers.Layer):
+    """Several models' logits as the logits of their mean probabilities.
+
+    `log((1/n) sum_i softmax(logits_i))`, in float32: a softmax of it gives the
+    mean of the members' distributions, and it is already normalised (its own
+    log-softmax). The padding mask of the first input is kept.
+
+    >>> first = np.log(np.array([[[0.5, 0.5]]], "float32"))
+    >>> second = np.log(np.array([[[0.9, 0.1]]], "float32"))
+    >>> mixed = MeanProbabilityLogits()([first, second])
+    >>> np.exp(keras.ops.convert_to_numpy(mixed).astype("float64")).round(3).tolist()
+    [[[0.7, 0.3]]]
+    """
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("dtype", "float32")
+        super().__init__(**kwargs)
+        self.supports_masking = True
+
+    def call(self, inputs):
+        log_probs = [
+            keras.ops.log_softmax(keras.ops.cast(logits, "float32"), axis=-1) for logits in inputs
+        ]
+        return keras.ops.logsumexp(keras.ops.stack(log_probs), axis=0) - np.log(len(inputs))
+
+    def compute_mask(self, inputs, mask=None):
+        return None if mask is None else mask[0]
+
+    def compute_output_shape(self, input_shape):
+        return input_shape[0]
+
+
+def ensemble_members(model):
+    """The member sub-models of an `--ensemble` model, first first (empty for one model)."""
+    return [
+        layer
+        for layer in model.layers
+        if isinstance(layer, keras.Model) and layer.name.startswith(MEMBER_PREFIX)
+    ]
 
 
 def has_input_skip(model):
@@ -114,7 +182,8 @@ class GradientNormTracker(keras.Model):
     The loss is `seqapps.losses.TokenCrossentropy` from logits, padding
     (`CharVocabulary.PAD_ID` targets) left out: the mean over the real target
     characters of the global batch, the same on one device and under any
-    distribution strategy. The logged `loss` is the mean negative
+    distribution strategy (for an ensemble, the sum of the members' losses, and
+    the logged loss their mean). The logged `loss` is the mean negative
     log-likelihood per predicted character (nats) over the epoch; `grad_norm`
     and `grad_norm_max` are the mean and largest global L2 norm of the
     gradients before the optimizer clips them (under a distribution strategy,
@@ -144,12 +213,20 @@ class GradientNormTracker(keras.Model):
         import tensorflow as tf
 
         inputs, targets = data
+        # An ensemble's members each learn on their own loss, not on their mixture's.
+        networks = ensemble_members(self.core) or [self.core]
         with tf.GradientTape() as tape:
-            logits = self(inputs, training=True)
-            total, count = self.token_loss.token_sums(targets, logits)
-            # This replica's share of the global batch's mean: the optimizer sums the
-            # replicas' gradients, so their sum is the gradient of the global mean.
-            loss = global_token_mean(total, count)
+            loss = total = 0.0
+            for network in networks:
+                member_total, count = self.token_loss.token_sums(
+                    targets, network(inputs, training=True)
+                )
+                # This replica's share of the global batch's mean: the optimizer sums the
+                # replicas' gradients, so their sum is the gradient of the global mean.
+                loss += global_token_mean(member_total, count)
+                total += member_total
+            # The logged NLL is the members' mean.
+            total = total / len(networks)
             scaled = self.optimizer.scale_loss(loss)
         weights = self.trainable_weights
         gradients = tape.gradient(scaled, weights)
@@ -266,29 +343,42 @@ def make_sampler(model):
     Padding, the unknown character and (for running text, which has no end)
     the boundary symbol are never generated: their logits are masked, so
     sampled and beam-searched log-probabilities are under the model
-    restricted to the characters and the end symbol.
+    restricted to the characters and the end symbol. An `--ensemble` model
+    samples from its members' mean probabilities (`EnsembleSampler`).
     """
     if getattr(model, "_seqapps_sampler", None) is None:
-        import tensorflow as tf
-
-        from seqapps.generation.sampler import RecurrentSampler
+        from seqapps.generation.sampler import EnsembleSampler
 
         vocabulary = vocabulary_of(model)
-        embedding = model.get_layer("embedding")
-        head = model.get_layer("logits")
-        never = np.zeros((vocabulary.size,), "float32")
-        never[[CharVocabulary.PAD_ID, CharVocabulary.UNKNOWN_ID]] = -1e9
-        if not vocabulary.terminated:
-            never[CharVocabulary.BOUNDARY_ID] = -1e9  # running text has no end
-        never = tf.constant(never)
-        model._seqapps_sampler = RecurrentSampler(
-            [layer.cell for layer in recurrent_layers(model)],
-            # The table row itself: calling the layer would attach a padding mask.
-            step_input=lambda tokens, condition, step: tf.gather(embedding.embeddings, tokens),
-            head=lambda outputs: tf.cast(head(outputs), tf.float32) + never,
-            start_id=CharVocabulary.BOUNDARY_ID,
-            end_id=CharVocabulary.BOUNDARY_ID if vocabulary.terminated else None,
-            pad_id=CharVocabulary.PAD_ID,
-            head_sees_inputs=has_input_skip(model),
-        )
+        members = ensemble_members(model)
+        if members:
+            sampler = EnsembleSampler(_member_sampler(member, vocabulary) for member in members)
+        else:
+            sampler = _member_sampler(model, vocabulary)
+        model._seqapps_sampler = sampler
     return model._seqapps_sampler
+
+
+def _member_sampler(model, vocabulary):
+    """The `RecurrentSampler` of one network (the whole model, or one ensemble member)."""
+    import tensorflow as tf
+
+    from seqapps.generation.sampler import RecurrentSampler
+
+    embedding = model.get_layer("embedding")
+    head = model.get_layer("logits")
+    never = np.zeros((vocabulary.size,), "float32")
+    never[[CharVocabulary.PAD_ID, CharVocabulary.UNKNOWN_ID]] = -1e9
+    if not vocabulary.terminated:
+        never[CharVocabulary.BOUNDARY_ID] = -1e9  # running text has no end
+    never = tf.constant(never)
+    return RecurrentSampler(
+        [layer.cell for layer in recurrent_layers(model)],
+        # The table row itself: calling the layer would attach a padding mask.
+        step_input=lambda tokens, condition, step: tf.gather(embedding.embeddings, tokens),
+        head=lambda outputs: tf.cast(head(outputs), tf.float32) + never,
+        start_id=CharVocabulary.BOUNDARY_ID,
+        end_id=CharVocabulary.BOUNDARY_ID if vocabulary.terminated else None,
+        pad_id=CharVocabulary.PAD_ID,
+        head_sees_inputs=has_input_skip(model),
+    )

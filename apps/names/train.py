@@ -97,6 +97,13 @@ def build_parser():
         help="the output layer also reads the previous character's vector, next to the "
         "recurrent output (a direct bigram path)",
     )
+    model.add_argument(
+        "--ensemble",
+        type=positive_int,
+        default=1,
+        help="train N independent members side by side; the model scores and samples with "
+        "their mean probabilities (N times the training time)",
+    )
     add_training_arguments(parser, **DEFAULTS)
     extras = parser.add_argument_group("gradient clipping")
     extras.description = (
@@ -220,6 +227,7 @@ MODEL_OPTIONS = (
     "embedding_dim",
     "embedding_dropout",
     "input_skip",
+    "ensemble",
 )
 
 train_model, main = train_script("apps.names.train", build_parser, train, MODEL_OPTIONS)

@@ -1,12 +1,14 @@
 """Generation from recurrent models: compiled sampling and beam search.
 
 `RecurrentSampler` (sampler) runs a whole batch of autoregressive sampling in one
-`tf.function`; `BeamSearch` (beam_search) finds the likeliest sequences. The jazz and
+`tf.function`, `EnsembleSampler` the same from several models' averaged probabilities;
+`BeamSearch` (beam_search) finds the likeliest sequences. The jazz and
 names applications generate with them; both import TensorFlow only when they run.
 """
 
 from seqapps.generation.beam_search import Beams, BeamSearch
 from seqapps.generation.sampler import (
+    EnsembleSampler,
     RecurrentSampler,
     Samples,
     add_sampling_arguments,
@@ -16,6 +18,7 @@ from seqapps.generation.sampler import (
 __all__ = [
     "BeamSearch",
     "Beams",
+    "EnsembleSampler",
     "RecurrentSampler",
     "Samples",
     "add_sampling_arguments",

@@ -413,6 +413,66 @@ class RecurrentSampler:
         )
 
 
+class EnsembleSampler(RecurrentSampler):
+    """Samples from the average of several models' next-token distributions.
+
+    Each member is a `RecurrentSampler` with its own cells and state; one step runs
+    every member and returns `log((1/n) sum_i softmax(logits_i))`, the log of the mean
+    probabilities, as the logits. Temperature, `top_k` and `top_p` then apply to that
+    mixture, and the log-probabilities the loop sums are the mixture's. `BeamSearch`
+    takes it like any sampler.
+
+    Args:
+        members: `RecurrentSampler`s with the same start, end and padding tokens and
+            the same tempered token group.
+
+    Raises:
+        ValueError: No member, or members that disagree on those tokens.
+    """
+
+    def __init__(self, members):
+        members = list(members)
+        if not members:
+            raise ValueError("an ensemble needs at least one member")
+        first = members[0]
+        shared = ("start_id", "end_id", "pad_id", "tempered_ids")
+        for member in members[1:]:
+            for name in shared:
+                if getattr(member, name) != getattr(first, name):
+                    raise ValueError(
+                        f"ensemble members disagree on {name}: "
+                        f"{getattr(first, name)} and {getattr(member, name)}"
+                    )
+        super().__init__(
+            cells=[],
+            step_input=None,
+            head=None,
+            start_id=first.start_id,
+            end_id=first.end_id,
+            pad_id=first.pad_id,
+            tempered_ids=first.tempered_ids,
+        )
+        self.members = members
+
+    def initial_state(self, batch_size):
+        """One list of per-cell states for each member."""
+        return [member.initial_state(batch_size) for member in self.members]
+
+    def step(self, tokens, condition, step, states):
+        """`(log of the members' mean probabilities, new states)` after `tokens`."""
+        import math
+
+        import tensorflow as tf
+
+        log_probs, new_states = [], []
+        for member, state in zip(self.members, states):
+            logits, state = member.step(tokens, condition, step, state)
+            log_probs.append(tf.nn.log_softmax(tf.cast(logits, tf.float32)))
+            new_states.append(state)
+        mixed = tf.reduce_logsumexp(tf.stack(log_probs), axis=0)
+        return mixed - math.log(len(self.members)), new_states
+
+
 def add_sampling_arguments(group, unit="tokens", temperature=1.0, top_k=0, top_p=1.0):
     """Add `--temperature --top-k --top-p --seed` to a script's argument group.
 
