@@ -23,8 +23,11 @@ def _import_tensorflow_quietly():
 
     TensorFlow's C++ logging writes INFO lines (oneDNN, CUDA probing) to file
     descriptor 2 before `TF_CPP_MIN_LOG_LEVEL` takes effect, so the lines are
-    captured instead; if the import fails they are shown with the error. Set
-    `TF_CPP_MIN_LOG_LEVEL` yourself to see them.
+    captured instead; if the import fails they are shown with the error. Later
+    native lines are silenced too (level 3): oneDNN reports each data type it
+    hands back to Eigen as an ERROR line, though nothing failed, and a real
+    failure reaches Python as an exception anyway. Set `TF_CPP_MIN_LOG_LEVEL`
+    yourself to see them.
     """
     import tempfile
 
@@ -33,7 +36,7 @@ def _import_tensorflow_quietly():
         import tensorflow  # noqa: F401
 
         return
-    os.environ["TF_CPP_MIN_LOG_LEVEL"] = "2"
+    os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
     sys.stderr.flush()
     saved = os.dup(2)
     with tempfile.TemporaryFile() as captured:
