@@ -57,7 +57,7 @@ def build_core(vocabulary, options, config):
         config: The `TrainingConfig` (the recurrent stack, `dropout`, `seed`).
     """
     ids = keras.Input((None,), dtype="int32", name="char_ids")
-    members = int(getattr(options, "ensemble", 1) or 1)
+    members = options.ensemble
     if members == 1:
         logits = _language_model(vocabulary(ids), vocabulary.size, options, config, config.seed)
         return keras.Model(ids, logits, name="char_language_model")

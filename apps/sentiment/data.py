@@ -306,6 +306,17 @@ def train_and_dev(options, seed):
     return train_set, dev_set, labels
 
 
+def add_classes_argument(parser):
+    """`--classes` of `predict` and `evaluate`: the number of classes to answer in."""
+    parser.add_argument(
+        "--classes",
+        type=int,
+        choices=(2, 5),
+        help="answer in this many classes (default: the model's); 2 turns a five-class SST "
+        "model's probabilities into negative/positive, leaving the neutral share out",
+    )
+
+
 def class_ids(labels, names):
     """The class index of every label, in the order of `names`."""
     import numpy as np

@@ -18,6 +18,7 @@ import json
 import sys
 from pathlib import Path
 
+from apps.sentiment.data import add_classes_argument
 from seqapps.cli import make_parser, positive_int, require, run_main
 
 # The confusion matrix evaluate writes into a run directory (training writes confusion.png).
@@ -30,13 +31,7 @@ def build_parser():
     parser.add_argument("--data", help="labelled data (CSV/TSV/JSONL, SST trees, class folders)")
     parser.add_argument("--text-col", default="text", help="text column of a table")
     parser.add_argument("--label-col", default="label", help="label column of a table")
-    parser.add_argument(
-        "--classes",
-        type=int,
-        choices=(2, 5),
-        help="answer in this many classes (default: the model's); 2 turns a five-class SST "
-        "model's probabilities into negative/positive, leaving the neutral share out",
-    )
+    add_classes_argument(parser)
     parser.add_argument(
         "--plot",
         help="write the confusion matrix PNG here (default: confusion-eval.png in a run "

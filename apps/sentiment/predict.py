@@ -12,6 +12,7 @@ Examples:
   python -m apps.sentiment.predict --model sst5 --classes 2 "A gorgeous, witty film."
 """
 
+from apps.sentiment.data import add_classes_argument
 from seqapps.cli import make_parser, positive_int, run_main
 from seqapps.presets import default_model
 from seqapps.text.tables import add_input_arguments, read_inputs, write_records
@@ -26,13 +27,7 @@ def build_parser():
         "--format", choices=("table", "jsonl", "csv"), default="table", help="output format"
     )
     parser.add_argument("--output", help="write to this file instead of stdout")
-    parser.add_argument(
-        "--classes",
-        type=int,
-        choices=(2, 5),
-        help="answer in this many classes (default: the model's); 2 turns a five-class SST "
-        "model's probabilities into negative/positive, leaving the neutral share out",
-    )
+    add_classes_argument(parser)
     parser.add_argument("--batch-size", type=positive_int, default=256, help="texts per batch")
     return parser
 

@@ -3,6 +3,7 @@
 import random
 
 import pytest
+from support.names import tiny_run
 from support.shared import shared_folder
 
 STARTS = ["Al", "Bra", "Cer", "Dra", "Ele", "Fo", "Gi", "Ha", "Io", "Ju", "Ky", "Lo"]
@@ -30,25 +31,9 @@ def names_file(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def trained_run(tmp_path_factory, names_file):
-    """A tiny model trained through the Python API (which the script runs), SavedModel included."""
-    from apps import names
-
-    def build(folder):
-        names.train_model(
-            data=str(names_file),
-            out=str(folder / "run"),
-            epochs=5,
-            patience=0,
-            units=32,
-            embedding_dim=8,
-            dropout=0.0,
-            embedding_dropout=0.0,
-            recurrent_dropout=0.0,
-            lr=0.02,
-            batch_size=8,
-        )
-
-    return shared_folder(tmp_path_factory, "names_run", build) / "run"
+    """A tiny model, SavedModel included, shared by the read-only tests."""
+    no_dropout = {"dropout": 0.0, "embedding_dropout": 0.0, "recurrent_dropout": 0.0}
+    return tiny_run(tmp_path_factory, names_file, "names_run", **no_dropout)
 
 
 @pytest.fixture(scope="session")

@@ -4,29 +4,16 @@ import keras
 import numpy as np
 import pytest
 from support.doctests import run_examples
-from support.shared import shared_folder
+from support.names import tiny_run
 
 from apps.names import model as names_model
 
 
 @pytest.fixture(scope="module")
 def ensemble_run(tmp_path_factory, names_file):
-    from apps import names
-
-    def build(folder):
-        names.train_model(
-            data=str(names_file),
-            out=str(folder / "run"),
-            ensemble=3,
-            epochs=3,
-            patience=0,
-            units=16,
-            embedding_dim=8,
-            lr=0.02,
-            batch_size=8,
-        )
-
-    return shared_folder(tmp_path_factory, "names_ensemble_run", build) / "run"
+    return tiny_run(
+        tmp_path_factory, names_file, "names_ensemble_run", ensemble=3, epochs=3, units=16
+    )
 
 
 @pytest.fixture(scope="module")
