@@ -57,7 +57,8 @@ def build_core(vocabulary, options, config):
         config: The `TrainingConfig` (the recurrent stack, `dropout`, `seed`).
     """
     ids = keras.Input((None,), dtype="int32", name="char_ids")
-    members = options.ensemble
+    # Options namespaces built before `--ensemble` existed hold one network.
+    members = getattr(options, "ensemble", 1)
     if members == 1:
         logits = _language_model(vocabulary(ids), vocabulary.size, options, config, config.seed)
         return keras.Model(ids, logits, name="char_language_model")
